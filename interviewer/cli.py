@@ -1,0 +1,309 @@
+"""The ``interviewer`` command. Only this package wires the bank, the judges and the reports.
+
+Heavy imports (litellm, pandas, jinja2, prompt_toolkit) happen inside the commands that need
+them, so ``interviewer --help`` stays instant.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from interviewer.errors import UserError
+
+app = typer.Typer(
+    name="interviewer",
+    help="Timed mock interviews for LLM / deep-learning algorithm engineers, graded against a rubric.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+bank_app = typer.Typer(help="Inspect and validate question banks.", no_args_is_help=True)
+app.add_typer(bank_app, name="bank")
+
+DataDirOpt = Annotated[
+    Optional[Path],
+    typer.Option("--data-dir", help="Where history and reports live (default: the user data dir; env INTERVIEWER_DATA_DIR)."),
+]
+BankOpt = Annotated[
+    Optional[list[Path]],
+    typer.Option("--bank", help="Extra bank YAML file or folder (repeatable; env INTERVIEWER_BANK)."),
+]
+JudgeOpt = Annotated[
+    Optional[str],
+    typer.Option("--judge", help="'offline' (default) or a litellm model string, e.g. openai/gpt-4o-mini (env INTERVIEWER_JUDGE_MODEL)."),
+]
+ApiBaseOpt = Annotated[Optional[str], typer.Option("--api-base", help="OpenAI-compatible base URL for the judge model.")]
+ApiKeyEnvOpt = Annotated[Optional[str], typer.Option("--api-key-env", help="Name of the env var holding the judge's API key.")]
+RouterOpt = Annotated[Optional[Path], typer.Option("--router-config", help="YAML/JSON litellm Router config (several deployments).")]
+SamplesOpt = Annotated[int, typer.Option("--samples", min=1, max=9, help="Grade N times and take the per-point median.")]
+NoCacheOpt = Annotated[bool, typer.Option("--no-cache", help="Bypass the judge cache.")]
+
+
+# -- interview ---------------------------------------------------------------------------------
+
+@app.command()
+def start(
+    topic: Annotated[Optional[list[str]], typer.Option("--topic", "-t", help="Topic id (repeatable); default: all topics.")] = None,
+    difficulty: Annotated[str, typer.Option("--difficulty", "-d", help="easy, medium, hard or mixed.")] = "mixed",
+    count: Annotated[int, typer.Option("--count", "-n", help="Number of questions.")] = 5,
+    minutes: Annotated[Optional[float], typer.Option("--minutes", "-m", help="Interview length; default: 3/5/8 min per easy/medium/hard question.")] = None,
+    seed: Annotated[Optional[int], typer.Option("--seed", help="Draw the same questions again.")] = None,
+    lang: Annotated[str, typer.Option("--lang", help="en or zh: the language questions are asked in.")] = "en",
+    answers: Annotated[Optional[Path], typer.Option("--answers", help="Non-interactive: a JSONL file, one {\"answer\": ...} per line.")] = None,
+    judge: JudgeOpt = None,
+    api_base: ApiBaseOpt = None,
+    api_key_env: ApiKeyEnvOpt = None,
+    router_config: RouterOpt = None,
+    samples: SamplesOpt = 1,
+    no_cache: NoCacheOpt = False,
+    bank: BankOpt = None,
+    data_dir_opt: DataDirOpt = None,
+) -> None:
+    """Run a timed mock interview, grade every answer, and write the report."""
+    from interviewer.draw import draw_questions
+    from interviewer.session import MINUTES_BY_DIFFICULTY, create_session
+    from reports.records import SessionSettings
+
+    if lang not in ("en", "zh"):
+        raise UserError(f"--lang {lang!r} is not supported; use en or zh")
+    if minutes is not None and minutes <= 0:
+        raise UserError("--minutes must be positive")
+    from interviewer.run import (
+        build_judge, ensure_answer_source, load_bank_or_fail, open_store, read_scripted, run_interview,
+    )
+    from interviewer.scripted import pinned_positions
+
+    scripted = read_scripted(answers)
+    ensure_answer_source(scripted)
+    store = open_store(data_dir_opt)
+    qbank = load_bank_or_fail(bank)
+
+    plan = draw_questions(qbank, topic or [], difficulty, count, seed,
+                          pinned=pinned_positions(scripted) if scripted else None)
+    total_minutes = minutes or sum(MINUTES_BY_DIFFICULTY[qbank.get(q).difficulty] for q in plan)
+    judge_obj = build_judge(judge, api_base=api_base, api_key_env=api_key_env, router_config=router_config,
+                            samples=samples, no_cache=no_cache, store=store)
+    settings = SessionSettings(
+        topics=topic or [], difficulty=difficulty, count=count, minutes=total_minutes, seed=seed,
+        judge=judge or os.environ.get("INTERVIEWER_JUDGE_MODEL") or "offline", lang=lang,  # type: ignore[arg-type]
+        banks=[str(p.resolve()) for p in bank or []],
+    )
+    session = create_session(store, settings, plan)
+    run_interview(store, qbank, session, judge_obj, scripted)
+
+
+@app.command()
+def resume(
+    session: Annotated[str, typer.Argument(help="Session id or prefix; default: the newest unfinished one.")] = "latest-active",
+    answers: Annotated[Optional[Path], typer.Option("--answers", help="Non-interactive answers (JSONL).")] = None,
+    judge: JudgeOpt = None,
+    api_base: ApiBaseOpt = None,
+    api_key_env: ApiKeyEnvOpt = None,
+    no_cache: NoCacheOpt = False,
+    bank: BankOpt = None,
+    data_dir_opt: DataDirOpt = None,
+) -> None:
+    """Continue an interrupted interview where it stopped (answers already given are kept)."""
+    from interviewer.run import build_judge, ensure_answer_source, open_store, read_scripted, run_interview, session_bank
+
+    store = open_store(data_dir_opt)
+    rec = store.get_session(session)
+    if rec.status == "finished":
+        raise UserError(f"session {rec.id} is already finished; `interviewer report {rec.id}` shows its report")
+    scripted = read_scripted(answers)
+    ensure_answer_source(scripted)
+    qbank = session_bank(rec, bank)
+    judge_obj = build_judge(judge or rec.settings.judge, api_base=api_base, api_key_env=api_key_env,
+                            no_cache=no_cache, store=store)
+    run_interview(store, qbank, rec, judge_obj, scripted)
+
+
+@app.command()
+def report(
+    session: Annotated[str, typer.Argument(help="Session id, prefix, or 'latest'.")] = "latest",
+    fmt: Annotated[str, typer.Option("--format", "-f", help="html, md or json.")] = "html",
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="File to write; '-' for stdout. Default: the data dir's reports folder.")] = None,
+    bank: BankOpt = None,
+    data_dir_opt: DataDirOpt = None,
+) -> None:
+    """Write the feedback report of a session."""
+    from interviewer.run import open_store, session_bank
+    from reports.report import FORMATS, build_report, render
+
+    if fmt not in FORMATS:
+        raise UserError(f"--format {fmt!r} is not supported; use html, md or json")
+    store = open_store(data_dir_opt)
+    rec = store.get_session(session)
+    qbank = session_bank(rec, bank)
+    text = render(build_report(rec, store.answers(rec.id), qbank.questions), fmt)
+    if output is not None and str(output) == "-":
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        return
+    path = output or store.path.parent / "reports" / f"{rec.id}.{fmt}"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as e:
+        raise UserError(f"cannot write {path}: {e.strerror or e}; choose another --output") from None
+    typer.echo(str(path))
+
+
+# -- bank --------------------------------------------------------------------------------------
+
+@bank_app.command("validate")
+def bank_validate(paths: Annotated[Optional[list[Path]], typer.Argument(help="Files or folders; default: the whole bank.")] = None) -> None:
+    """Check bank files; errors name the file, line, question id and field."""
+    from question_bank.loader import BankError, load_bank
+
+    try:
+        b = load_bank(paths or [], include_builtin=not paths)
+    except BankError as e:
+        raise UserError(str(e)) from None
+    typer.echo(f"OK: {len(b)} questions over {len(b.topics)} topics")
+
+
+@bank_app.command("stats")
+def bank_stats(as_json: Annotated[bool, typer.Option("--json")] = False, bank: BankOpt = None) -> None:
+    """Questions per topic and difficulty, and languages."""
+    from interviewer.run import console, load_bank_or_fail
+
+    stats = load_bank_or_fail(bank).stats()
+    if as_json:
+        typer.echo(json.dumps(stats, ensure_ascii=False))
+        return
+    from rich.table import Table
+
+    table = Table(title=f"{stats['questions']} questions · en {stats['languages']['en']} · zh {stats['languages']['zh']}")
+    for col in ("topic", "easy", "medium", "hard", "total"):
+        table.add_column(col, justify="left" if col == "topic" else "right")
+    for t, cells in stats["topics"].items():
+        table.add_row(t, *(str(cells[d]) for d in ("easy", "medium", "hard")), str(sum(cells.values())))
+    console().print(table)
+
+
+@bank_app.command("list")
+def bank_list(
+    topic: Annotated[Optional[list[str]], typer.Option("--topic", "-t")] = None,
+    difficulty: Annotated[Optional[str], typer.Option("--difficulty", "-d")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    bank: BankOpt = None,
+) -> None:
+    """List questions (id, topic, difficulty, text)."""
+    from interviewer.run import load_bank_or_fail
+    from question_bank.loader import BankError
+
+    b = load_bank_or_fail(bank)
+    try:
+        qs = b.select(topic or [], difficulty)
+    except BankError as e:
+        raise UserError(str(e)) from None
+    if as_json:
+        typer.echo(json.dumps([q.model_dump(mode="json") for q in qs], ensure_ascii=False))
+        return
+    for q in qs:
+        typer.echo(f"{q.id}\t{q.topic}\t{q.difficulty}\t{q.text.en}")
+
+
+@bank_app.command("show")
+def bank_show(
+    qid: Annotated[str, typer.Argument(metavar="ID")],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    lang: Annotated[str, typer.Option("--lang")] = "en",
+    bank: BankOpt = None,
+) -> None:
+    """Show one question with its reference answer and rubric."""
+    from interviewer.run import console, load_bank_or_fail
+    from question_bank.loader import BankError
+
+    b = load_bank_or_fail(bank)
+    try:
+        q = b.get(qid)
+    except BankError as e:
+        raise UserError(str(e)) from None
+    if as_json:
+        typer.echo(q.model_dump_json(indent=2))
+        return
+    out = console()
+    out.print(f"[bold]{q.id}[/bold]  {q.topic} · {q.subtopic} · {q.difficulty}  ({b.sources[q.id]})")
+    out.print(q.text.get(lang), style="bold")
+    out.print("\n[dim]Reference answer[/dim]\n" + q.reference_answer.get(lang))
+    if q.rubric.key_points:
+        out.print("\n[dim]Key points[/dim]")
+        for k in q.rubric.key_points:
+            out.print(f"  • ({k.weight:g}) {k.text.get(lang)}")
+    if q.rubric.misconceptions:
+        out.print("\n[dim]Misconceptions[/dim]")
+        for m in q.rubric.misconceptions:
+            out.print(f"  − ({m.penalty:g}) {m.text.get(lang)}")
+    for f in q.follow_ups:
+        out.print(f"\n[dim]Follow-up[/dim] {f.get(lang)}")
+
+
+@bank_app.command("schema")
+def bank_schema(output: Annotated[Optional[Path], typer.Option("--output", "-o")] = None) -> None:
+    """Write the JSON Schema of a bank file (generated from the models) for editor validation."""
+    from question_bank.models import BankFile
+
+    schema = BankFile.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "mock-interview-grader question bank file"
+    text = json.dumps(schema, indent=2, ensure_ascii=False)
+    if output:
+        output.write_text(text + "\n", encoding="utf-8")
+        typer.echo(str(output))
+    else:
+        typer.echo(text)
+
+
+# -- other command groups register themselves ---------------------------------------------------
+
+def _register_extensions() -> None:
+    import importlib
+    import importlib.util
+
+    for name in ("interviewer.cmd_judging", "interviewer.cmd_history"):
+        if importlib.util.find_spec(name) is not None:
+            importlib.import_module(name).register(app)
+
+
+_register_extensions()
+
+
+def main() -> None:
+    """Entry point: every failure the user can fix is one line on stderr and a non-zero exit."""
+    import click
+
+    from question_bank.loader import BankError
+
+    try:
+        app(standalone_mode=False)
+    except (UserError, BankError) as e:
+        typer.echo(f"error: {e}", err=True)
+        sys.exit(1)
+    except click.exceptions.Abort:
+        typer.echo("aborted", err=True)
+        sys.exit(130)
+    except KeyboardInterrupt:
+        typer.echo("interrupted; every submitted answer is saved", err=True)
+        sys.exit(130)
+    except click.exceptions.Exit as e:
+        sys.exit(e.exit_code)
+    except click.ClickException as e:
+        e.show()
+        sys.exit(e.exit_code)
+    except Exception as e:  # noqa: BLE001 - last resort: one line, the traceback only on request
+        if os.environ.get("INTERVIEWER_DEBUG"):
+            raise
+        typer.echo(f"error: internal error: {e.__class__.__name__}: {e} (set INTERVIEWER_DEBUG=1 for details)", err=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,129 @@
+"""Wiring shared by the commands: open the store, load the bank, build the judge, run the loop,
+write the report. Imports are lazy so that ``interviewer --help`` pays for none of it."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from interviewer.errors import UserError
+
+
+def data_dir(opt: Path | None) -> Path:
+    from interviewer.store import default_data_dir
+
+    return opt.expanduser() if opt else default_data_dir()
+
+
+def open_store(opt: Path | None):  # noqa: ANN201
+    from interviewer.store import Store
+
+    return Store.open(data_dir(opt))
+
+
+def load_bank_or_fail(extra: list[Path] | None = None):  # noqa: ANN201
+    from question_bank.loader import BankError, load_bank
+
+    try:
+        return load_bank(extra or [])
+    except BankError as e:
+        raise UserError(str(e)) from None
+
+
+def session_bank(session, extra: list[Path] | None = None):  # noqa: ANN001, ANN201
+    """The bank a session was drawn from: the bundled one plus the user banks it named."""
+    return load_bank_or_fail([*(Path(p) for p in session.settings.banks if Path(p).exists()), *(extra or [])])
+
+
+def console(stderr: bool = False):  # noqa: ANN201
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False)
+
+
+def build_judge(spec: str | None, *, api_base: str | None = None, api_key_env: str | None = None,
+                router_config: Path | None = None, samples: int = 1, no_cache: bool = False, store=None):  # noqa: ANN001, ANN201
+    from interviewer.judge_factory import make_judge
+
+    return make_judge(spec, api_base=api_base, api_key_env=api_key_env, router_config=router_config,
+                      samples=samples, use_cache=not no_cache, store=store)
+
+
+def grader_workers(judge) -> int:  # noqa: ANN001
+    return int(getattr(judge, "concurrency", 0) or (1 if judge.name == "offline" else 4))
+
+
+def read_scripted(path: Path | None):  # noqa: ANN201
+    if path is None:
+        return None
+    from interviewer.scripted import read_answers
+
+    return read_answers(path)
+
+
+def ensure_answer_source(scripted) -> None:  # noqa: ANN001
+    """Checked before a session is created, so a failed start leaves nothing behind."""
+    if scripted is None and not sys.stdin.isatty():
+        raise UserError("no terminal to type answers in; run in a terminal or pass --answers FILE.jsonl")
+
+
+def run_interview(store, qbank, session, judge, scripted=None) -> None:  # noqa: ANN001
+    """Run (or continue) ``session`` to its end, then grade what is left and write the reports."""
+    import typer
+
+    from interviewer.session import BackgroundGrader, run_session
+
+    out = console()
+    if scripted is not None:
+        from interviewer.scripted import ScriptedAnswers
+
+        source = ScriptedAnswers(scripted)
+    else:
+        ensure_answer_source(scripted)
+        from interviewer.tui import TerminalAnswers
+
+        source = TerminalAnswers()
+        out.print(f"[bold]Mock interview[/bold] {session.id}: {len(session.plan)} questions, "
+                  f"{session.settings.minutes:.0f} minutes. Answers are saved the moment you submit them.")
+    grader = BackgroundGrader(store, judge, workers=grader_workers(judge))
+    try:
+        outcome = run_session(store, qbank, session, source, grader)
+        if grader.pending():
+            with out.status(f"Grading the last {grader.pending()} answer(s)…"):
+                grader.wait()
+        grader.wait()
+    except KeyboardInterrupt:
+        grader.close(wait=False)
+        out.print(f"\nStopped. Every submitted answer is saved. Continue with: interviewer resume {session.id}")
+        raise typer.Exit(130) from None
+    finally:
+        grader.close()
+    if outcome.paused:
+        out.print(f"Paused. Every submitted answer is saved. Continue with: [bold]interviewer resume {session.id}[/bold]")
+        return
+    finish_report(store, qbank, outcome.session, out)
+
+
+def finish_report(store, qbank, session, out) -> dict[str, Path]:  # noqa: ANN001
+    from reports.report import build_report, write_reports
+
+    report = build_report(session, store.answers(session.id), qbank.questions)
+    paths = write_reports(report, store.path.parent / "reports")
+    print_summary(report, out)
+    out.print("Reports: " + "  ".join(str(p) for p in paths.values()))
+    return paths
+
+
+def print_summary(report, out) -> None:  # noqa: ANN001
+    from rich.table import Table
+
+    table = Table(title=f"Session {report.session_id}")
+    for col in ("#", "topic", "difficulty", "time", "status", "score"):
+        table.add_column(col, justify="right" if col in ("#", "score") else "left")
+    for q in report.questions:
+        score = "–" if q.score is None else f"{q.score:.1f}"
+        used = f"{int(q.seconds_used) // 60}:{int(q.seconds_used) % 60:02d}"
+        table.add_row(str(q.position), q.topic, q.difficulty, used, q.ended if q.status == "graded" else q.status, score)
+    out.print(table)
+    overall = "–" if report.overall_score is None else f"{report.overall_score:.1f}"
+    out.print(f"[bold]Overall: {overall} / 10[/bold]  ({report.graded} graded, {report.ungraded} ungraded)")

@@ -1,0 +1,65 @@
+"""Non-interactive answers from a JSONL file, for scripts, CI and tests."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from interviewer.errors import UserError
+from interviewer.session import Reply, Turn
+
+
+class ScriptedLine(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    answer: str
+    question_id: str | None = None
+    seconds: float | None = Field(default=None, ge=0)
+
+
+def read_answers(path: Path) -> list[ScriptedLine]:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as e:
+        raise UserError(f"cannot read answers file {path}: {e}") from None
+    out = []
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            out.append(ScriptedLine.model_validate(json.loads(line)))
+        except json.JSONDecodeError as e:
+            raise UserError(f"{path}:{n}: not valid JSON ({e.msg}); each line must be like {{\"answer\": \"...\"}}") from None
+        except ValidationError as e:
+            err = e.errors()[0]
+            field = ".".join(map(str, err["loc"])) or "line"
+            raise UserError(f"{path}:{n}: {field}: {err['msg']}; each line must be like {{\"answer\": \"...\"}}") from None
+    return out
+
+
+def pinned_positions(lines: list[ScriptedLine]) -> dict[int, str]:
+    pins = {i: ln.question_id for i, ln in enumerate(lines) if ln.question_id}
+    if len(set(pins.values())) != len(pins):
+        raise UserError("answers file pins the same question_id twice; each question is asked once")
+    return pins  # type: ignore[return-value]
+
+
+class ScriptedAnswers:
+    """Replies in the order questions are asked. A ``seconds`` above the question's allowance is
+    recorded as a time-out at the allowance, as the interactive clock would; once the file runs
+    out, the remaining questions are recorded as skipped."""
+
+    def __init__(self, lines: list[ScriptedLine]):
+        self.lines = lines
+
+    def ask(self, turn: Turn) -> Reply:
+        if turn.position >= len(self.lines):
+            return Reply(text="", seconds_used=0.0, ended="skipped")
+        line = self.lines[turn.position]
+        seconds = line.seconds if line.seconds is not None else 0.0
+        if seconds > turn.seconds_allowed:
+            return Reply(text=line.answer, seconds_used=turn.seconds_allowed, ended="timed_out")
+        ended = "submitted" if line.answer.strip() else "skipped"
+        return Reply(text=line.answer, seconds_used=seconds, ended=ended)

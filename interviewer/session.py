@@ -1,0 +1,176 @@
+"""The session loop: ask, persist, grade in the background, move on.
+
+Order of events for every answer is fixed: the text is committed to SQLite first, then handed to
+the background grader. A crash at any point therefore loses no submitted answer, and ``resume``
+picks up at the first position without an answer and grades whatever was left ungraded.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Protocol
+
+from interviewer.store import Store
+from question_bank.loader import Bank
+from question_bank.models import Question
+from reports.records import AnswerEnd, AnswerRecord, SessionRecord, SessionSettings
+from rubrics.judge import Judge, grade_answer
+from rubrics.verdict import Verdict
+
+#: Per-question time by difficulty, in minutes, before the interview's total budget caps it.
+MINUTES_BY_DIFFICULTY = {"easy": 3.0, "medium": 5.0, "hard": 8.0}
+
+
+@dataclass
+class Turn:
+    """What the candidate is asked: everything the UI needs to show, nothing it must compute."""
+
+    question: Question
+    position: int  # 0-based
+    total: int
+    seconds_allowed: float
+    interview_seconds_left: float
+    lang: str
+    draft: str = ""
+
+
+@dataclass
+class Reply:
+    text: str
+    seconds_used: float
+    ended: AnswerEnd = "submitted"
+    finish: bool = False  # the candidate asked to end the interview after this answer
+    pause: bool = False  # Ctrl-C: keep the session open for `resume`
+
+
+class AnswerSource(Protocol):
+    def ask(self, turn: Turn) -> Reply | None:
+        """The candidate's reply, or None when there is no reply to record (script ran out)."""
+
+
+def new_session_id() -> str:
+    return datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
+
+
+def create_session(store: Store, settings: SessionSettings, plan: list[str], reasons: dict[str, str] | None = None) -> SessionRecord:
+    session = SessionRecord(id=new_session_id(), settings=settings, plan=plan, reasons=reasons or {})
+    store.create_session(session)
+    return session
+
+
+class BackgroundGrader:
+    """Grades answers off the UI thread; each verdict is saved the moment it exists."""
+
+    def __init__(self, store: Store, judge: Judge, workers: int = 1,
+                 on_graded: Callable[[AnswerRecord, Verdict], None] | None = None):
+        self.store = store
+        self.judge = judge
+        self.on_graded = on_graded
+        self._pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="grader")
+        self._futures: list[Future] = []
+        self._lock = threading.Lock()
+
+    def submit(self, record: AnswerRecord, question: Question) -> Future:
+        fut = self._pool.submit(self._grade, record, question)
+        with self._lock:
+            self._futures.append(fut)
+        return fut
+
+    def _grade(self, record: AnswerRecord, question: Question) -> Verdict:
+        verdict = grade_answer(self.judge, question, record.answer)
+        assert record.id is not None
+        self.store.save_verdict(record.id, verdict)
+        record.verdict = verdict
+        if self.on_graded:
+            self.on_graded(record, verdict)
+        return verdict
+
+    def pending(self) -> int:
+        with self._lock:
+            return sum(not f.done() for f in self._futures)
+
+    def wait(self) -> None:
+        with self._lock:
+            futures = list(self._futures)
+        for f in futures:
+            f.result()
+
+    def close(self, wait: bool = True) -> None:
+        self._pool.shutdown(wait=wait, cancel_futures=not wait)
+
+
+def plan_allowances(questions: list[Question], settings: SessionSettings) -> list[float]:
+    """Seconds per question: proportional to difficulty, summing to the interview's minutes."""
+    weights = [MINUTES_BY_DIFFICULTY[q.difficulty] for q in questions]
+    total = settings.minutes * 60
+    scale = total / sum(weights) if weights else 1.0
+    return [w * scale for w in weights]
+
+
+@dataclass
+class Outcome:
+    session: SessionRecord
+    answered: int
+    finished: bool
+    paused: bool
+
+
+def run_session(
+    store: Store,
+    bank: Bank,
+    session: SessionRecord,
+    source: AnswerSource,
+    grader: BackgroundGrader,
+    clock: Callable[[], float] = time.monotonic,
+) -> Outcome:
+    """Ask every question of the plan that has no answer yet. Returns when the plan is done, the
+    interview's time is up, the candidate finishes early, or the candidate pauses (Ctrl-C)."""
+    settings = session.settings
+    questions = [bank.get(qid) for qid in session.plan]
+    allowances = plan_allowances(questions, settings)
+    done = {a.position: a for a in store.answers(session.id)}
+    for a in done.values():  # left ungraded by a crash
+        if a.verdict is None:
+            grader.submit(a, bank.get(a.question_id))
+    budget = settings.minutes * 60
+    elapsed = session.elapsed_seconds
+    answered = len(done)
+    finished, paused = True, False
+    for pos, q in enumerate(questions):
+        if pos in done:
+            continue
+        left = budget - elapsed
+        if left <= 0.5:
+            break
+        turn = Turn(q, pos, len(questions), min(allowances[pos], left), left, settings.lang)
+        started = clock()
+        reply = source.ask(turn)
+        if reply is None:
+            finished = False
+            break
+        used = reply.seconds_used if reply.seconds_used else clock() - started
+        record = AnswerRecord(
+            session_id=session.id, position=pos, question_id=q.id, answer=reply.text,
+            seconds_used=round(used, 2), seconds_allowed=round(turn.seconds_allowed, 2), ended=reply.ended,
+        )
+        store.add_answer(record)  # on disk before anything else happens to it
+        elapsed += used
+        store.update_elapsed(session.id, elapsed)
+        answered += 1
+        grader.submit(record, q)
+        if reply.pause:
+            finished, paused = False, True
+            break
+        if reply.finish:
+            break
+    session.elapsed_seconds = elapsed
+    if finished:
+        store.finish_session(session.id)
+        session.status = "finished"
+    return Outcome(session=session, answered=answered, finished=finished, paused=paused)

@@ -1,0 +1,192 @@
+"""The SQLite store: sessions, answers (committed the moment they are submitted), verdicts, the
+LLM call log and the judge cache. WAL mode so a killed process loses nothing that was committed."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import tempfile
+import threading
+from datetime import datetime, timezone
+from pathlib import Path
+
+from interviewer.errors import UserError
+from interviewer.migrations import migrate
+from reports.records import AnswerRecord, SessionRecord, SessionSettings
+from rubrics.judge import LLMCall
+from rubrics.verdict import Verdict
+
+DB_NAME = "interviewer.db"
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat()
+
+
+def check_writable(data_dir: Path) -> None:
+    """Fail before the interview starts, not after the first answer."""
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=data_dir, prefix=".write-test-"):
+            pass
+    except OSError as e:
+        raise UserError(
+            f"data dir {data_dir} is not writable ({e.strerror or e}); pass --data-dir DIR or set INTERVIEWER_DATA_DIR"
+        ) from None
+
+
+class Store:
+    def __init__(self, path: Path):
+        self.path = path
+        self._lock = threading.RLock()
+        try:
+            self.conn = sqlite3.connect(path, check_same_thread=False, timeout=30)
+            self.conn.row_factory = sqlite3.Row
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            # FULL: a submitted answer survives a power cut too, at one fsync per answer.
+            self.conn.execute("PRAGMA synchronous=FULL")
+            self.conn.execute("PRAGMA foreign_keys=ON")
+            migrate(self.conn)
+        except sqlite3.DatabaseError as e:
+            raise UserError(f"cannot open the history database {path}: {e}; move it aside or pass another --data-dir") from None
+
+    @classmethod
+    def open(cls, data_dir: Path) -> Store:
+        check_writable(data_dir)
+        return cls(data_dir / DB_NAME)
+
+    def close(self) -> None:
+        with self._lock:
+            self.conn.close()
+
+    def _write(self, sql: str, params: tuple = ()) -> sqlite3.Cursor:
+        with self._lock, self.conn:
+            return self.conn.execute(sql, params)
+
+    def _read(self, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self.conn.execute(sql, params).fetchall()
+
+    # sessions -----------------------------------------------------------------------------
+    def create_session(self, s: SessionRecord) -> None:
+        self._write(
+            "INSERT INTO sessions (id, created_at, finished_at, status, settings_json, plan_json, reasons_json,"
+            " elapsed_seconds) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                s.id, s.created_at.isoformat(), None, s.status, s.settings.model_dump_json(),
+                json.dumps(s.plan), json.dumps(s.reasons, ensure_ascii=False), s.elapsed_seconds,
+            ),
+        )
+
+    def update_elapsed(self, session_id: str, elapsed: float) -> None:
+        self._write("UPDATE sessions SET elapsed_seconds = ? WHERE id = ?", (elapsed, session_id))
+
+    def finish_session(self, session_id: str) -> None:
+        self._write("UPDATE sessions SET status = 'finished', finished_at = ? WHERE id = ?", (_now(), session_id))
+
+    @staticmethod
+    def _session(row: sqlite3.Row) -> SessionRecord:
+        return SessionRecord(
+            id=row["id"],
+            created_at=row["created_at"],
+            finished_at=row["finished_at"],
+            status=row["status"],
+            settings=SessionSettings.model_validate_json(row["settings_json"]),
+            plan=json.loads(row["plan_json"]),
+            reasons=json.loads(row["reasons_json"]),
+            elapsed_seconds=row["elapsed_seconds"],
+        )
+
+    def list_sessions(self) -> list[SessionRecord]:
+        return [self._session(r) for r in self._read("SELECT * FROM sessions ORDER BY created_at, rowid")]
+
+    def get_session(self, ref: str = "latest") -> SessionRecord:
+        """By id, unique id prefix, 'latest', or 'latest-active' (the newest unfinished one)."""
+        if ref in ("latest", "latest-active"):
+            where = "WHERE status = 'active'" if ref == "latest-active" else ""
+            rows = self._read(f"SELECT * FROM sessions {where} ORDER BY created_at DESC, rowid DESC LIMIT 1")
+            if not rows:
+                what = "unfinished session" if ref == "latest-active" else "session"
+                raise UserError(f"no {what} in {self.path.parent}; start one with `interviewer start`")
+            return self._session(rows[0])
+        rows = self._read("SELECT * FROM sessions WHERE id LIKE ? ORDER BY created_at", (ref.replace("%", "") + "%",))
+        if not rows:
+            raise UserError(f"no session {ref!r}; `interviewer history` lists the sessions")
+        if len(rows) > 1 and rows[0]["id"] != ref:
+            raise UserError(f"session prefix {ref!r} is ambiguous ({len(rows)} sessions); give more characters")
+        return self._session(rows[0])
+
+    # answers and verdicts -------------------------------------------------------------------
+    def add_answer(self, a: AnswerRecord) -> int:
+        """Commit the answer before anything else happens to it (grading, printing, the next question)."""
+        cur = self._write(
+            "INSERT INTO answers (session_id, position, question_id, answer, seconds_used, seconds_allowed,"
+            " submitted_at, ended) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (a.session_id, a.position, a.question_id, a.answer, a.seconds_used, a.seconds_allowed,
+             a.submitted_at.isoformat(), a.ended),
+        )
+        a.id = int(cur.lastrowid or 0)
+        return a.id
+
+    def save_verdict(self, answer_id: int, v: Verdict) -> None:
+        self._write(
+            "INSERT INTO verdicts (answer_id, status, score, judge, model, prompt_version, verdict_json, graded_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (answer_id, v.status, v.score, v.judge, v.model, v.prompt_version, v.model_dump_json(),
+             v.graded_at.isoformat()),
+        )
+
+    _ANSWERS_SQL = """
+        SELECT a.*, (SELECT v.verdict_json FROM verdicts v WHERE v.answer_id = a.id ORDER BY v.id DESC LIMIT 1)
+               AS verdict_json
+        FROM answers a {where} ORDER BY a.session_id, a.position
+    """
+
+    @staticmethod
+    def _answer(row: sqlite3.Row) -> AnswerRecord:
+        vj = row["verdict_json"]
+        return AnswerRecord(
+            id=row["id"], session_id=row["session_id"], position=row["position"], question_id=row["question_id"],
+            answer=row["answer"], seconds_used=row["seconds_used"], seconds_allowed=row["seconds_allowed"],
+            submitted_at=row["submitted_at"], ended=row["ended"],
+            verdict=Verdict.model_validate_json(vj) if vj else None,
+        )
+
+    def answers(self, session_id: str) -> list[AnswerRecord]:
+        rows = self._read(self._ANSWERS_SQL.format(where="WHERE a.session_id = ?"), (session_id,))
+        return [self._answer(r) for r in rows]
+
+    def all_answers(self) -> list[AnswerRecord]:
+        return [self._answer(r) for r in self._read(self._ANSWERS_SQL.format(where=""))]
+
+    # LLM call log and judge cache (rubrics.judge.CallLog / VerdictCache) ---------------------
+    def record_call(self, call: LLMCall) -> None:
+        self._write(
+            "INSERT INTO llm_calls (started_at, model, question_id, purpose, status, error, prompt_tokens,"
+            " completion_tokens, cost_usd, duration_ms, cached) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (call.started_at.isoformat(), call.model, call.question_id, call.purpose, call.status, call.error,
+             call.prompt_tokens, call.completion_tokens, call.cost_usd, call.duration_ms, int(call.cached)),
+        )
+
+    def calls(self) -> list[LLMCall]:
+        return [LLMCall.model_validate(dict(r)) for r in self._read("SELECT * FROM llm_calls ORDER BY id")]
+
+    def cache_get(self, key: str) -> Verdict | None:
+        rows = self._read("SELECT verdict_json FROM judge_cache WHERE key = ?", (key,))
+        return Verdict.model_validate_json(rows[0][0]) if rows else None
+
+    def cache_put(self, key: str, verdict: Verdict) -> None:
+        self._write(
+            "INSERT OR REPLACE INTO judge_cache (key, verdict_json, created_at) VALUES (?, ?, ?)",
+            (key, verdict.model_dump_json(), _now()),
+        )
+
+
+def default_data_dir() -> Path:
+    env = os.environ.get("INTERVIEWER_DATA_DIR")
+    if env:
+        return Path(env).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("mock-interview-grader", appauthor=False))

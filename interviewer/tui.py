@@ -1,0 +1,131 @@
+"""The terminal interview: one prompt_toolkit application per question, with a live countdown.
+
+When the question's (or the interview's) time runs out, whatever is in the editor is submitted as
+it stands, exactly as a real interviewer would take the answer you have so far.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from prompt_toolkit.application import Application
+from prompt_toolkit.input import Input
+from prompt_toolkit.key_binding import KeyBindings
+from prompt_toolkit.layout import Dimension, HSplit, Layout, Window
+from prompt_toolkit.layout.controls import FormattedTextControl
+from prompt_toolkit.output import Output
+from prompt_toolkit.styles import Style
+from prompt_toolkit.widgets import TextArea
+
+from interviewer.session import Reply, Turn
+
+KEYS_HELP = {
+    "en": " Ctrl-D or Esc Enter: submit · Ctrl-N: skip · Ctrl-Q: submit and finish · Ctrl-C: pause (resume later)",
+    "zh": " Ctrl-D 或 Esc Enter：提交 · Ctrl-N：跳过 · Ctrl-Q：提交并结束 · Ctrl-C：暂停（稍后 resume）",
+}
+
+STYLE = Style.from_dict(
+    {
+        "header": "bold",
+        "meta": "ansicyan",
+        "clock": "ansigreen bold",
+        "clock.low": "ansired bold",
+        "help": "reverse",
+        "question": "",
+    }
+)
+
+
+def _mmss(seconds: float) -> str:
+    seconds = max(0, int(seconds + 0.999))
+    return f"{seconds // 60:02d}:{seconds % 60:02d}"
+
+
+class TerminalAnswers:
+    """Interactive answer source. ``input``/``output`` are injectable so tests can drive the real
+    application through a pipe."""
+
+    def __init__(self, input: Input | None = None, output: Output | None = None, tick: float = 0.25):
+        self.input = input
+        self.output = output
+        self.tick = tick
+
+    def ask(self, turn: Turn) -> Reply:
+        q = turn.question
+        lang = turn.lang
+        started = time.monotonic()
+        deadline = started + turn.seconds_allowed
+        interview_deadline = started + turn.interview_seconds_left
+        editor = TextArea(text=turn.draft, multiline=True, wrap_lines=True, scrollbar=True, focus_on_click=True,
+                          height=Dimension(min=6, preferred=14, max=24))
+
+        def result(ended: str, **kw: bool) -> Reply:
+            return Reply(text=editor.text, seconds_used=time.monotonic() - started, ended=ended, **kw)  # type: ignore[arg-type]
+
+        def header() -> list[tuple[str, str]]:
+            return [
+                ("class:header", f" Question {turn.position + 1}/{turn.total} "),
+                ("class:meta", f" {q.topic} · {q.subtopic or '-'} · {q.difficulty}\n\n"),
+                ("class:question", q.text.get(lang) + "\n"),
+            ]
+
+        def clock() -> list[tuple[str, str]]:
+            now = time.monotonic()
+            left_q, left_all = deadline - now, interview_deadline - now
+            style = "class:clock.low" if left_q < 30 else "class:clock"
+            words = len(editor.text.split())
+            return [
+                (style, f" ⏱ {_mmss(left_q)} left for this question"),
+                ("", f"   interview: {_mmss(left_all)} left   {words} words "),
+            ]
+
+        kb = KeyBindings()
+
+        @kb.add("c-d")
+        @kb.add("escape", "enter")
+        def _submit(event) -> None:  # noqa: ANN001
+            ended = "submitted" if editor.text.strip() else "skipped"
+            event.app.exit(result=result(ended))
+
+        @kb.add("c-n")
+        def _skip(event) -> None:  # noqa: ANN001
+            event.app.exit(result=result("skipped"))
+
+        @kb.add("c-q")
+        def _finish(event) -> None:  # noqa: ANN001
+            ended = "submitted" if editor.text.strip() else "skipped"
+            event.app.exit(result=result(ended, finish=True))
+
+        @kb.add("c-c")
+        def _pause(event) -> None:  # noqa: ANN001
+            ended = "submitted" if editor.text.strip() else "skipped"
+            event.app.exit(result=result(ended, pause=True))
+
+        layout = Layout(
+            HSplit(
+                [
+                    Window(FormattedTextControl(header), wrap_lines=True, dont_extend_height=True),
+                    Window(height=1, char="─"),
+                    editor,
+                    Window(FormattedTextControl(clock), height=1),
+                    Window(FormattedTextControl(lambda: [("class:help", KEYS_HELP.get(lang, KEYS_HELP["en"]))]), height=1),
+                ]
+            ),
+            focused_element=editor,
+        )
+        app: Application[Reply] = Application(
+            layout=layout, key_bindings=kb, style=STYLE, full_screen=False, mouse_support=False,
+            input=self.input, output=self.output, refresh_interval=self.tick, erase_when_done=False,
+        )
+
+        async def watch_clock() -> None:
+            while True:
+                await asyncio.sleep(self.tick / 2)
+                if time.monotonic() >= min(deadline, interview_deadline):
+                    if not app.is_done and app.is_running:
+                        app.exit(result=result("timed_out"))
+                    return
+
+        app.pre_run_callables.append(lambda: app.create_background_task(watch_clock()))
+        return app.run()

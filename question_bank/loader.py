@@ -1,0 +1,184 @@
+"""Load and validate bank YAML files: the bundled bank plus the user's own files and folders.
+
+Every problem is reported as one line naming the file, the line, the question id and the field,
+so that a user editing a YAML file can go straight to the mistake.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from question_bank.models import DIFFICULTIES, BankFile, Question
+
+BUILTIN_DIR = Path(__file__).parent / "data"
+BANK_ENV = "INTERVIEWER_BANK"
+
+try:  # the C loader is ~10x faster on the bundled bank
+    _Loader: type = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - pure-python PyYAML
+    _Loader = yaml.SafeLoader
+
+
+class BankError(Exception):
+    """A bank that cannot be used; ``str()`` is one line that says what to fix."""
+
+
+@dataclass
+class Bank:
+    questions: dict[str, Question] = field(default_factory=dict)
+    sources: dict[str, Path] = field(default_factory=dict)
+    titles: dict[str, str] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.questions)
+
+    def get(self, qid: str) -> Question:
+        try:
+            return self.questions[qid]
+        except KeyError:
+            raise BankError(f"unknown question id {qid!r}; `interviewer bank list` shows the ids") from None
+
+    @property
+    def topics(self) -> list[str]:
+        return sorted({q.topic for q in self.questions.values()})
+
+    def select(
+        self, topics: Sequence[str] = (), difficulty: str | None = None
+    ) -> list[Question]:
+        """Questions on ``topics`` (all when empty) at ``difficulty`` (any when None or 'mixed')."""
+        unknown = [t for t in topics if t not in set(self.topics)]
+        if unknown:
+            raise BankError(
+                f"unknown topic {', '.join(map(repr, unknown))}; known topics: {', '.join(self.topics)}"
+            )
+        if difficulty not in (None, "mixed", *DIFFICULTIES):
+            raise BankError(f"unknown difficulty {difficulty!r}; use easy, medium, hard or mixed")
+        wanted = set(topics)
+        return [
+            q
+            for q in self.questions.values()
+            if (not wanted or q.topic in wanted)
+            and (difficulty in (None, "mixed") or q.difficulty == difficulty)
+        ]
+
+    def stats(self) -> dict:
+        topics: dict[str, dict[str, int]] = {}
+        langs = {"en": 0, "zh": 0}
+        for q in self.questions.values():
+            cell = topics.setdefault(q.topic, {d: 0 for d in DIFFICULTIES})
+            cell[q.difficulty] += 1
+            langs["en"] += 1
+            langs["zh"] += 1 if q.text.zh else 0
+        return {"questions": len(self.questions), "topics": dict(sorted(topics.items())), "languages": langs}
+
+
+def bank_paths(extra: Iterable[str | Path] = (), include_builtin: bool = True) -> list[Path]:
+    """The bundled bank, then ``$INTERVIEWER_BANK`` (os.pathsep-separated), then ``extra``."""
+    paths = [BUILTIN_DIR] if include_builtin else []
+    env = os.environ.get(BANK_ENV, "")
+    paths += [Path(p) for p in env.split(os.pathsep) if p.strip()]
+    paths += [Path(p) for p in extra]
+    return paths
+
+
+def _yaml_files(path: Path) -> list[Path]:
+    if path.is_dir():
+        return sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+    if path.is_file():
+        return [path]
+    raise BankError(f"{path}: no such bank file or folder; pass a .yaml file or a folder of them")
+
+
+def load_bank(extra: Iterable[str | Path] = (), include_builtin: bool = True) -> Bank:
+    bank = Bank()
+    for root in bank_paths(extra, include_builtin):
+        for path in _yaml_files(root):
+            for q in load_file(path, bank):
+                if q.id in bank.questions:
+                    raise BankError(
+                        f"{path}: duplicate question id {q.id!r} (also in {bank.sources[q.id]}); ids must be unique"
+                    )
+                bank.questions[q.id] = q
+                bank.sources[q.id] = path
+    return bank
+
+
+def load_file(path: Path, bank: Bank | None = None) -> list[Question]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise BankError(f"{path}: cannot read ({e.__class__.__name__}: {e}); save it as UTF-8 text") from None
+    try:
+        data = yaml.load(text, Loader=_Loader)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+        raise BankError(f"{where}: invalid YAML: {problem}") from None
+    if isinstance(data, list):
+        data = {"questions": data}
+    if not isinstance(data, dict) or "questions" not in data:
+        raise BankError(f"{path}: expected a mapping with a 'questions' list (or a list of questions)")
+    try:
+        parsed = BankFile.model_validate(data)
+    except ValidationError as e:
+        raise BankError(_describe(path, text, data, e)) from None
+    seen: set[str] = set()
+    for i, q in enumerate(parsed.questions):
+        if q.id in seen:
+            line = _question_line(text, i)
+            raise BankError(f"{path}:{line}: duplicate question id {q.id!r}; ids must be unique")
+        seen.add(q.id)
+    if bank is not None and parsed.title and parsed.topic:
+        bank.titles[parsed.topic] = parsed.title.en
+    return parsed.questions
+
+
+def _describe(path: Path, text: str, data: dict, err: ValidationError) -> str:
+    first = err.errors()[0]
+    loc = list(first["loc"])
+    qid = "?"
+    line: int | str = "?"
+    if len(loc) >= 2 and loc[0] == "questions" and isinstance(loc[1], int):
+        idx = loc[1]
+        item = data["questions"][idx] if idx < len(data["questions"]) else None
+        if isinstance(item, dict):
+            qid = str(item.get("id", f"#{idx + 1}"))
+        line = _question_line(text, idx, loc[2:])
+        field_path = ".".join(str(p) for p in loc[2:]) or "(question)"
+        where = f"question {qid!r}, field {field_path}"
+    else:
+        where = "field " + ".".join(str(p) for p in loc)
+    more = f" (+{err.error_count() - 1} more)" if err.error_count() > 1 else ""
+    return f"{path}:{line}: {where}: {first['msg']}{more}"
+
+
+def _question_line(text: str, index: int, sub: Sequence[object] = ()) -> int | str:
+    """Line (1-based) of question ``index``, and of the deepest part of ``sub`` that exists."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return "?"
+    node = root
+    if isinstance(node, yaml.MappingNode):
+        node = next((v for k, v in node.value if k.value == "questions"), None)
+    if not isinstance(node, yaml.SequenceNode) or index >= len(node.value):
+        return "?"
+    node = node.value[index]
+    for part in sub:
+        if isinstance(node, yaml.MappingNode) and isinstance(part, str):
+            nxt = next((v for k, v in node.value if k.value == part), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            nxt = node.value[part]
+        else:
+            nxt = None
+        if nxt is None:
+            break
+        node = nxt
+    return node.start_mark.line + 1

@@ -1,0 +1,1 @@
+"""Reports (HTML, Markdown, JSON) and the analytics over history that drive drilling."""

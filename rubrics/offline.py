@@ -1,0 +1,486 @@
+"""The offline judge: grades an answer against its rubric with string matching only (no network,
+no key, no model), fast enough to re-grade a whole session on every keystroke of a setting.
+
+How a key point is credited
+---------------------------
+Three signals, each language-independent (a Chinese answer may use English terms and vice versa):
+
+* **alias**: the best fuzzy match of any of the point's ``aliases`` (typos and small word-order
+  changes tolerated, see ``rubrics.text.match_phrase``); an alias is a whole phrasing of the point,
+  so a hit (score >= ``ALIAS_HIT``) is enough for full credit, a near miss (>= ``ALIAS_NEAR``) for
+  partial credit.
+* **keywords**: the share of the point's concept entries present (any '|' spelling). English and
+  Chinese lists are scored separately, and together when they are parallel (same length), and the
+  best share wins. For full credit the share is counted *locally*, within ``WINDOW`` consecutive
+  sentences, because a point is stated in one place; scattered words are partial credit at best.
+* **overlap**: the share of the key point's own text (content words) found in the answer, a weak
+  signal that breaks ties and grades points that have neither aliases nor keywords.
+
+Rules (``_credit``): full if an alias hits, or local keyword share >= ``KW_FULL`` (0.75), or
+local share >= ``KW_FULL_WITH_OVERLAP`` (0.6) with overlap >= 0.5. Partial if an alias nearly hits,
+or the global keyword share >= 0.5 backed by a second match (another entry, or overlap >= 0.4),
+since one common word ("token", "memory") is not half an explanation. Points with a single keyword
+entry need that keyword plus overlap/alias evidence for full credit. Points with no aliases and no
+keywords use overlap alone (full >= 0.7, partial >= 0.4).
+
+Keyword stuffing
+----------------
+Evidence only counts toward *full* credit when it sits in an explaining segment, not in a
+list-like one (``rubrics.manipulation.analyze_stuffing``: comma/newline-separated short terms with
+no function words). Evidence found only in list-like segments earns partial credit at most, and
+on at most ``max(1, n_points // 3)`` points (the heaviest). So a bare list of every keyword
+scores about 1-2/10, while a list appended to a real explanation neither helps nor hurts it.
+
+Misconceptions and manipulation
+-------------------------------
+A misconception costs its penalty when one of its ``signals`` matches (stricter fuzzy bar than
+aliases) and is not negated in the words just before or inside the match ("it is not true
+that...", "不是", "并非"). Sentences that address the grader, fake verdict JSON and fake chat turns
+are flagged and masked out before grading, so they can neither add nor remove points.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from question_bank.models import KeyPoint, Misconception, Question
+from rubrics.derive import effective_rubric
+from rubrics.manipulation import analyze_stuffing, manipulation_spans, mask_spans
+from rubrics.text import (
+    NEGATION_EN,
+    STOPWORDS_EN,
+    STOPWORDS_ZH,
+    Doc,
+    Phrase,
+    PhraseHit,
+    Spelling,
+    analyze,
+    compile_entry,
+    compile_phrase,
+    compile_spelling,
+    detect_lang,
+    evidence_span,
+    has_cjk,
+    match_phrase,
+    match_spelling,
+    tokenize_zh,
+    words_en,
+)
+from rubrics.verdict import Credit, Flag, KeyPointVerdict, MisconceptionHit, Usage, Verdict
+
+PROMPT_VERSION = "offline-v1"
+
+ALIAS_HIT = 0.86
+ALIAS_NEAR = 0.75
+KW_FULL = 0.75
+KW_FULL_WITH_OVERLAP = 0.6
+KW_PARTIAL = 0.5
+OVERLAP_FULL_SUPPORT = 0.5
+OVERLAP_PARTIAL_SUPPORT = 0.4
+OVERLAP_ONLY_FULL = 0.7
+OVERLAP_ONLY_PARTIAL = 0.4
+WINDOW = 3  # sentences
+
+_CACHE_SIZE = 2048
+
+
+# ------------------------------------------------------------------------------------------
+# Compiled rubric
+
+
+@dataclass
+class _Point:
+    kp: KeyPoint
+    aliases: list[Phrase]
+    en: list[tuple[Spelling, ...]]
+    zh: list[tuple[Spelling, ...]]
+    overlap_en: list[Spelling]
+    overlap_zh: list[Spelling]
+
+
+@dataclass
+class _Misc:
+    m: Misconception
+    signals: list[Phrase]
+
+
+@dataclass
+class _Compiled:
+    points: list[_Point]
+    miscs: list[_Misc]
+
+
+def _entries(terms: list[str]) -> list[tuple[Spelling, ...]]:
+    return [c for c in (compile_entry(t) for t in terms) if c]
+
+
+def _overlap_terms(kp: KeyPoint) -> tuple[list[Spelling], list[Spelling]]:
+    en_words = [w for w in words_en(kp.text.en) if w not in STOPWORDS_EN and (len(w) >= 3 or w.isdigit())]
+    en = [sp for sp in (compile_spelling(w) for w in dict.fromkeys(en_words)) if sp]
+    zh: list[Spelling] = []
+    if kp.text.zh:
+        zh_words = [w for w in tokenize_zh(kp.text.zh) if w not in STOPWORDS_ZH and (len(w) >= 2 or not has_cjk(w))]
+        zh = [sp for sp in (compile_spelling(w) for w in dict.fromkeys(zh_words)) if sp]
+    return en, zh
+
+
+def _compile(question: Question) -> _Compiled:
+    rubric = effective_rubric(question)
+    points = []
+    for kp in rubric.key_points:
+        ov_en, ov_zh = _overlap_terms(kp)
+        points.append(
+            _Point(
+                kp=kp,
+                aliases=[p for p in (compile_phrase(a) for t in kp.aliases.all() for a in t.split("|")) if p],
+                en=_entries(kp.keywords.en),
+                zh=_entries(kp.keywords.zh),
+                overlap_en=ov_en,
+                overlap_zh=ov_zh,
+            )
+        )
+    miscs = [
+        _Misc(m=m, signals=[p for p in (compile_phrase(a) for t in m.signals.all() for a in t.split("|")) if p])
+        for m in rubric.misconceptions
+    ]
+    return _Compiled(points=points, miscs=miscs)
+
+
+# ------------------------------------------------------------------------------------------
+# Per-answer evaluation
+
+
+@dataclass
+class _Ctx:
+    doc: Doc
+    answer: str  # original text (evidence is quoted from it)
+    list_sents: set[int]  # sentence indices that are list-like
+
+    def explains(self, pos: int) -> bool:
+        return self.doc.sentence_of(pos) not in self.list_sents
+
+
+@dataclass
+class _Signal:
+    alias: PhraseHit | None
+    alias_explained: bool
+    kw_local: float  # best windowed share, explaining segments only
+    kw_any: float  # share anywhere
+    kw_matched: int  # entries matched anywhere (best list)
+    kw_n: int  # entries in the best list
+    overlap: float
+    ev: tuple[int, int] | None  # keyword evidence: span in the best sentence
+    ev_explained: bool
+
+
+def _entry_hits(ctx: _Ctx, entry: tuple[Spelling, ...]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for sp in entry:
+        out += match_spelling(ctx.doc, sp)
+        if len(out) > 30:
+            break
+    return out
+
+
+def _share(hit_lists: list[list[tuple[int, int]]]) -> float:
+    return sum(1 for h in hit_lists if h) / len(hit_lists) if hit_lists else 0.0
+
+
+def _local_share(ctx: _Ctx, hit_lists: list[list[tuple[int, int]]]) -> tuple[float, int]:
+    """Best share of entries found within WINDOW consecutive explaining sentences, and the
+    sentence of that window holding most matches (for evidence)."""
+    n = len(hit_lists)
+    if not n:
+        return 0.0, -1
+    per_entry = [{ctx.doc.sentence_of(s) for s, _ in h} - ctx.list_sents for h in hit_lists]
+    sents = sorted(set().union(*per_entry))
+    best, best_sent = 0, -1
+    for s0 in sents:
+        got = sum(1 for es in per_entry if any(s0 <= s < s0 + WINDOW for s in es))
+        if got > best:
+            best = got
+            # the sentence inside the window with the most entries
+            best_sent = max(range(s0, s0 + WINDOW), key=lambda s: sum(1 for es in per_entry if s in es))
+    return best / n, best_sent
+
+
+def _evaluate(ctx: _Ctx, p: _Point) -> _Signal:
+    alias = None
+    for ph in p.aliases:
+        hit = match_phrase(ctx.doc, ph)
+        if hit and (alias is None or hit.score > alias.score or (hit.score == alias.score and ctx.explains(hit.start) and not ctx.explains(alias.start))):
+            alias = hit
+            if hit.score >= 1.0 and ctx.explains(hit.start):
+                break
+    best = (0.0, 0.0, 0, 0, -1, [])  # local, any, matched, n, sentence, hits
+    lists = []
+    if p.en:
+        lists.append(([_entry_hits(ctx, e) for e in p.en]))
+    if p.zh:
+        lists.append(([_entry_hits(ctx, e) for e in p.zh]))
+    if p.en and p.zh and len(p.en) == len(p.zh):
+        lists.append([a + b for a, b in zip(lists[0], lists[1], strict=True)])
+    for hl in lists:
+        local, sent = _local_share(ctx, hl)
+        anyshare = _share(hl)
+        cand = (local, anyshare, sum(1 for h in hl if h), len(hl), sent, hl)
+        if (cand[0], cand[1]) > (best[0], best[1]):
+            best = cand
+    local, anyshare, matched, n, sent, hl = best
+    ev = None
+    ev_explained = False
+    if matched:
+        if sent >= 0:
+            ss, se = ctx.doc.sentences[sent]
+            spans = [sp for h in hl for sp in h if ss <= sp[0] < se]
+            ev_explained = True
+        else:
+            spans = [sp for h in hl for sp in h]
+        if spans:
+            ev = (min(s for s, _ in spans), max(e for _, e in spans))
+            if sent < 0:
+                # list-only evidence: quote the first occurrence's sentence
+                ev = min(spans)
+    overlap = 0.0
+    for terms in (p.overlap_en, p.overlap_zh):
+        if terms:
+            got = sum(1 for sp in terms if match_spelling(ctx.doc, sp))
+            overlap = max(overlap, got / len(terms))
+    return _Signal(
+        alias=alias,
+        alias_explained=bool(alias and ctx.explains(alias.start)),
+        kw_local=local,
+        kw_any=anyshare,
+        kw_matched=matched,
+        kw_n=n,
+        overlap=overlap,
+        ev=ev,
+        ev_explained=ev_explained,
+    )
+
+
+def _credit(sig: _Signal) -> tuple[Credit, str, tuple[int, int] | None, bool]:
+    """(credit, why, evidence span, evidence only in list-like segments?)"""
+    a = sig.alias.score if sig.alias else 0.0
+    alias_ev = (sig.alias.start, sig.alias.end) if sig.alias else None
+    if sig.kw_n == 0 and a < ALIAS_NEAR:
+        # neither keywords nor a matching alias: the point's own text is all we have
+        if sig.overlap >= OVERLAP_ONLY_FULL and sig.ev_explained:
+            return Credit.full, "states the point in its own words", sig.ev, False
+        if sig.overlap >= OVERLAP_ONLY_PARTIAL:
+            return Credit.partial, "touches on the point", sig.ev, False
+        return Credit.none, "not mentioned", None, False
+    kw_full = sig.kw_n >= 2 and (
+        sig.kw_local >= KW_FULL or (sig.kw_local >= KW_FULL_WITH_OVERLAP and sig.overlap >= OVERLAP_FULL_SUPPORT)
+    )
+    if kw_full:
+        # quote where the point's concepts come together rather than wherever an alias occurs
+        return Credit.full, f"explains it ({round(sig.kw_local * sig.kw_n)}/{sig.kw_n} key terms together)", sig.ev, False
+    if a >= ALIAS_HIT and sig.alias_explained:
+        return Credit.full, "states the point" if a >= 1.0 else "states the point (close paraphrase)", alias_ev, False
+    if sig.kw_n == 1 and sig.kw_local >= 1.0 and (sig.overlap >= OVERLAP_FULL_SUPPORT or a >= ALIAS_NEAR):
+        return Credit.full, "explains it", sig.ev, False
+    # partial credit
+    if a >= ALIAS_HIT:  # alias only inside a bare list
+        return Credit.partial, "names it without explaining", alias_ev, True
+    if a >= ALIAS_NEAR:
+        return Credit.partial, "roughly states it", alias_ev, not sig.alias_explained
+    support = sig.kw_matched >= 2 or sig.overlap >= OVERLAP_PARTIAL_SUPPORT
+    if sig.kw_any >= KW_PARTIAL and support:
+        return Credit.partial, f"mentions part of it ({sig.kw_matched}/{sig.kw_n} key terms)", sig.ev, not sig.ev_explained
+    if sig.kw_n == 1 and sig.kw_any >= 1.0:
+        return Credit.partial, "mentions its key term", sig.ev, not sig.ev_explained
+    return Credit.none, "not mentioned", None, False
+
+
+# Negation just before a claim, or a verdict on it just after.
+_NEG_BEFORE_EN = re.compile(
+    r"\b(?:not|never|no|isn'?t|aren'?t|wasn'?t|doesn'?t|don'?t|didn'?t|cannot|can'?t|nor|neither|myth|misconception|"
+    r"wrong|false|incorrect|mistaken|untrue|contrary|rather\s+than|instead\s+of|unlike|misbelief|fallacy)\b",
+    re.I,
+)
+_NEG_AFTER_EN = re.compile(
+    r"^\W{0,3}(?:is|was|are|would\s+be|sounds)?\s*(?:a\s+|an\s+|simply\s+|just\s+|completely\s+|actually\s+)?"
+    r"(?:wrong|false|incorrect|not\s+true|untrue|a\s+myth|myth|misconception|a\s+misconception|mistaken|not\s+the\s+case|not\s+correct)",
+    re.I,
+)
+_NEG_BEFORE_ZH = re.compile(r"(?:不是|并非|并不|不会|不能|不再|没有|无需|不需要|不仅|不只|不光|不单|而非|而不是|误以为|误认为|误区|误解|错误地|错误观点|常见的错误|以为)")
+_NEG_AFTER_ZH = re.compile(r"^\W{0,2}(?:的说法|这种说法|这个说法|的观点|这种观点)?(?:是|都是)?(?:错误|错的|不对|不正确|误解|误区|不成立)")
+_CLAUSE_BREAK = re.compile(r"[;；.。!！?？\n]|\bbut\b|\bhowever\b|但是|但|然而|而是")
+
+
+def _negated(ctx: _Ctx, ph: Phrase, hit: PhraseHit) -> bool:
+    text = ctx.answer
+    ss = ctx.doc.sentences[ctx.doc.sentence_of(hit.start)][0] if ctx.doc.sentences else 0
+    before = text[max(ss, hit.start - 60) : hit.start]
+    # only the clause the claim is in: "X is not Y; Z" must not negate Z
+    parts = _CLAUSE_BREAK.split(before)
+    before = parts[-1] if parts else before
+    after = text[hit.end : hit.end + 40]
+    inside = text[hit.start : hit.end]
+    if _NEG_BEFORE_EN.search(" ".join(before.split()[-7:])) or _NEG_AFTER_EN.search(after):
+        return True
+    if _NEG_BEFORE_ZH.search(before[-10:]) or _NEG_AFTER_ZH.search(after):
+        return True
+    if before.endswith(("不", "没", "非")):
+        return True
+    # a negation inside the matched words that the signal itself does not contain
+    if ph.sp.cjk:
+        for neg in ("不", "没", "并非"):
+            if inside.count(neg) > ph.sp.text.count(neg):
+                return True
+    else:
+        inside_neg = sum(1 for w in re.findall(r"[a-z]+", inside.lower()) if w in NEGATION_EN)
+        sig_neg = sum(1 for w in ph.sp.words if w in NEGATION_EN)
+        if inside_neg > sig_neg:
+            return True
+    return False
+
+
+def _misconception(ctx: _Ctx, mc: _Misc) -> PhraseHit | None:
+    for ph in mc.signals:
+        hit = match_phrase(ctx.doc, ph, strict=True)
+        if hit is None or hit.score < 0.88:
+            continue
+        if not _negated(ctx, ph, hit):
+            return hit
+    return None
+
+
+# ------------------------------------------------------------------------------------------
+# Feedback
+
+
+def _short(text: str, n: int = 90) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[: n - 1].rstrip() + "…"
+
+
+def _feedback(lang: str, kps: list[KeyPointVerdict], points: list[_Point], hits: list[MisconceptionHit], flags: list[Flag]) -> str:
+    zh = lang == "zh"
+    texts = {p.kp.id: p.kp.text.get(lang) for p in points}
+    full = [k for k in kps if k.credit == Credit.full]
+    part = [k for k in kps if k.credit == Credit.partial]
+    miss = [k for k in kps if k.credit == Credit.none]
+    lines: list[str] = []
+    if full:
+        lines.append("答到的要点：" if zh else "Covered:")
+        lines += [f"- {texts[k.id]}（“{_short(k.evidence or '')}”）" if zh else f"- {texts[k.id]} (\"{_short(k.evidence or '')}\")" for k in full]
+    if part:
+        lines.append("部分答到（需要展开解释才能拿满分）：" if zh else "Partly covered (explain it fully for full credit):")
+        lines += [f"- {texts[k.id]}（“{_short(k.evidence or '')}”）" if zh else f"- {texts[k.id]} (\"{_short(k.evidence or '')}\")" for k in part]
+    if miss:
+        lines.append("没有答到（面试官期待听到）：" if zh else "Missed (what the interviewer wanted to hear):")
+        lines += [f"- {texts[k.id]}" for k in miss]
+    for h in hits:
+        if zh:
+            lines.append(f"错误观点（扣 {h.penalty:g} 分）：{h.text}。你写道：“{_short(h.evidence or '')}”，这是常见误解。")
+        else:
+            lines.append(f"Misconception (-{h.penalty:g}): {h.text}. You wrote \"{_short(h.evidence or '')}\"; this claim is wrong and costs points.")
+    for f in flags:
+        if f.kind == "manipulation":
+            lines.append("回答中对评分者的指令已被忽略，只按技术内容评分。" if zh else "Instructions addressed to the grader were ignored; only the technical content was graded.")
+        elif f.kind == "keyword_stuffing":
+            lines.append("回答主要是术语罗列：只列术语不解释最多得部分分。" if zh else "Much of the answer is a bare list of terms; terms without explanation earn partial credit at most.")
+    if not kps:
+        lines.append("这道题没有可用的评分要点。" if zh else "This question has no gradable key points.")
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------------------------------
+# The judge
+
+
+class OfflineJudge:
+    """Rubric matching without a model. Deterministic: the same answer always gets the same verdict,
+    which is what makes it usable as the LLM judge's cross-check."""
+
+    name = "offline"
+    model: str | None = None
+    prompt_version = PROMPT_VERSION
+
+    def __init__(self) -> None:
+        self._cache: OrderedDict[int, tuple[Question, _Compiled]] = OrderedDict()
+
+    def _compiled(self, question: Question) -> _Compiled:
+        # Keyed by identity (kept alive in the entry, so the id cannot be reused): the interviewer
+        # grades the same Question object many times, and compiling runs jieba over the rubric.
+        key = id(question)
+        hit = self._cache.get(key)
+        if hit is not None and hit[0] is question:
+            self._cache.move_to_end(key)
+            return hit[1]
+        comp = _compile(question)
+        self._cache[key] = (question, comp)
+        if len(self._cache) > _CACHE_SIZE:
+            self._cache.popitem(last=False)
+        return comp
+
+    def grade(self, question: Question, answer: str) -> Verdict:
+        started = time.perf_counter()
+        comp = self._compiled(question)
+        flags: list[Flag] = []
+        bad = manipulation_spans(answer)
+        graded = mask_spans(answer, [(s, e) for s, e, _ in bad]) if bad else answer
+        if bad:
+            from rubrics.manipulation import detect_manipulation  # noqa: PLC0415
+
+            flags += [f for f in detect_manipulation(answer) if f.kind == "manipulation"]
+        stuffing = analyze_stuffing(graded)
+        if stuffing.flagged:
+            flags.append(
+                Flag(kind="keyword_stuffing", detail=f"{stuffing.short_items} bare terms make up {stuffing.list_word_share:.0%} of the answer")
+            )
+        doc = analyze(graded)
+        list_sents = {doc.sentence_of(s) for s, e in stuffing.list_spans}
+        ctx = _Ctx(doc=doc, answer=answer, list_sents=list_sents)
+
+        kps: list[KeyPointVerdict] = []
+        list_only: list[int] = []
+        for p in comp.points:
+            credit, why, ev, only_list = _credit(_evaluate(ctx, p))
+            evidence = evidence_span(answer, *ev) if credit != Credit.none and ev else None
+            if credit != Credit.none and not evidence:
+                credit, why = Credit.none, "no quotable evidence"
+            if credit != Credit.none and only_list:
+                list_only.append(len(kps))
+            kps.append(
+                KeyPointVerdict(id=p.kp.id, text=p.kp.text.en, weight=p.kp.weight, credit=credit, evidence=evidence, rationale=why)
+            )
+        # A bare list earns partial credit on a few points only (the heaviest), see module docstring.
+        cap = max(1, len(kps) // 3)
+        if len(list_only) > cap:
+            keep = set(sorted(list_only, key=lambda i: -kps[i].weight)[:cap])
+            for i in list_only:
+                if i not in keep:
+                    kps[i].credit = Credit.none
+                    kps[i].evidence = None
+                    kps[i].rationale = "only listed as a bare term (list credit already used on other points)"
+
+        hits = []
+        for mc in comp.miscs:
+            h = _misconception(ctx, mc)
+            if h:
+                hits.append(
+                    MisconceptionHit(id=mc.m.id, text=mc.m.text.en, penalty=mc.m.penalty, evidence=evidence_span(answer, h.start, h.end))
+                )
+        lang = detect_lang(answer)
+        mtexts = {mc.m.id: mc.m.text.get(lang) for mc in comp.miscs}
+        hits_fb = [h.model_copy(update={"text": mtexts[h.id]}) for h in hits]
+        verdict = Verdict(
+            question_id=question.id,
+            key_points=kps,
+            misconceptions=hits,
+            feedback=_feedback(lang, kps, comp.points, hits_fb, flags),
+            judge=self.name,
+            model=None,
+            prompt_version=self.prompt_version,
+            flags=flags,
+            usage=Usage(duration_ms=(time.perf_counter() - started) * 1000),
+        )
+        if not comp.points:
+            verdict.reason = "the question has no key points and no reference answer to derive them from"
+        return verdict

@@ -1,0 +1,633 @@
+"""Text normalisation and matching shared by every judge: the same answer must look the same to each
+of them.
+
+Everything here works on *original* character offsets, because evidence shown to a candidate must be
+a verbatim quote of what they typed; normalised text is only ever used to find things.
+
+English is matched on word tokens and Snowball stems (so "saturates" finds "saturation"), Chinese on
+substrings of whitespace-free text (Chinese has no spaces, and jieba's segmentation of an answer and
+of a rubric term do not always agree, so a substring test is both faster and more reliable). jieba
+is only used on rubric text (compiled once per question) and for keyword derivation.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import snowballstemmer
+from rapidfuzz import fuzz, process
+
+_WS = re.compile(r"\s+")
+
+
+def normalize(text: str) -> str:
+    """NFKC (full-width to half-width), lower case, whitespace folded."""
+    return _WS.sub(" ", unicodedata.normalize("NFKC", text).lower()).strip()
+
+
+def contains_normalized(haystack: str, needle: str) -> bool:
+    """Whether ``needle`` occurs in ``haystack`` once both are normalised (quotes from judges)."""
+    n = normalize(needle)
+    return bool(n) and n in normalize(haystack)
+
+
+# --------------------------------------------------------------------------------------------
+# Languages
+
+_CJK_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_LATIN_RE = re.compile(r"[A-Za-z]")
+
+
+def has_cjk(text: str) -> bool:
+    return _CJK_RE.search(text) is not None
+
+
+def cjk_ratio(text: str) -> float:
+    """Share of CJK characters among letters; a Chinese answer full of English terms still has a
+    CJK ratio well above 0.3 because each Chinese character carries a whole syllable."""
+    cjk = len(_CJK_RE.findall(text))
+    latin = len(_LATIN_RE.findall(text))
+    return cjk / (cjk + latin) if cjk + latin else 0.0
+
+
+def detect_lang(text: str) -> str:
+    """'zh' or 'en'. The threshold is low on purpose: a mixed answer written by a Chinese speaker
+    ("softmax 会饱和，梯度消失") should get Chinese feedback."""
+    return "zh" if cjk_ratio(text) >= 0.25 else "en"
+
+
+# --------------------------------------------------------------------------------------------
+# Folding with an offset map back to the original
+
+_SPECIAL = {"√": " sqrt ", "−": "-", "–": "-", "—": "-", "’": "'", "‘": "'", "“": '"', "”": '"', "×": " x "}
+
+
+def fold(text: str) -> tuple[str, list[int] | None]:
+    """Lower-cased NFKC text plus, when lengths differ, ``map[i]`` = original index of folded char i.
+
+    Whitespace is *not* folded here (tokenisers ignore it) so that ASCII text maps 1:1 and needs no
+    map at all, the common and fast case.
+    """
+    if text.isascii():
+        return text.lower(), None
+    out: list[str] = []
+    idx: list[int] = []
+    for i, ch in enumerate(text):
+        if ch.isascii():
+            n = ch.lower()
+        else:
+            n = _SPECIAL.get(ch) or unicodedata.normalize("NFKC", ch).lower()
+        out.append(n)
+        if len(n) == 1:
+            idx.append(i)
+        else:
+            idx.extend([i] * len(n))
+    folded = "".join(out)
+    return folded, (None if len(folded) == len(text) and all(a == b for a, b in enumerate(idx)) else idx)
+
+
+def fold_term(text: str) -> str:
+    """How rubric terms are folded: exactly like answers, whitespace folded."""
+    return _WS.sub(" ", fold(text)[0]).strip()
+
+
+# --------------------------------------------------------------------------------------------
+# English tokens, stems, stopwords
+
+TOKEN_RE = re.compile(r"[a-z0-9\u03b1-\u03c9]+")
+
+STOPWORDS_EN = frozenset(
+    """a about above after again against all also am an and any are as at be because been before
+    being below between both but by can cannot could did do does doing down during each either else
+    etc few for from further had has have having he her here hers him his how i if in into is it its
+    itself just let me more most much my no nor not of off on once only or other our ours out over own
+    per same she should so some such than that the their theirs them then there these they this those
+    through thus to too under until up upon very via was we were what when where which while who whom
+    why will with would you your yours e g ie eg vs i.e e.g s t don doesn isn aren wasn weren didn
+    won one two may might must shall yet instead rather""".split()
+)
+
+#: Words that make a string of terms into a sentence; a list of keywords has almost none of them.
+FUNCTION_WORDS_EN = frozenset(
+    """a an the is are was were be been being it its this that these those which who whom whose of
+    to in on at by for with from into because so since thus therefore hence if when while where then
+    than as but and or not no can could will would should must may might do does did has have had
+    makes make causes cause lets let gives give means mean becomes become keeps keep helps help
+    uses use needs need each every both there their they we you i one""".split()
+)
+
+#: Words that flip or bound a claim. They are stopwords for topic matching but must be kept when
+#: matching a claim ("the template does not matter" is not "the template does matter").
+POLARITY_EN = frozenset(
+    """not no never nor cannot only always all every none without more less fewer most least same
+    entire""".split()
+)
+#: Contracted negations as tokenised ("doesn't" -> "doesn", "t"): they count as "not".
+NEG_CONTRACTIONS = frozenset("doesn isn aren don didn wasn weren won can couldn shouldn wouldn hasn haven hadn mustn".split())
+NEGATION_EN = frozenset({"not", "no", "never", "nor", "cannot", "neither", "without"}) | NEG_CONTRACTIONS
+POLARITY_ZH = ("不", "没", "无", "非", "只", "仅", "都", "总", "一定", "所有", "全部", "每个")
+
+_STEMMER = snowballstemmer.stemmer("english")
+
+
+@lru_cache(maxsize=200_000)
+def stem(word: str) -> str:
+    return _STEMMER.stemWord(word)
+
+
+def words_en(text: str) -> list[str]:
+    """Folded English word tokens (digits and Greek letters included, '_' and '-' split)."""
+    return TOKEN_RE.findall(fold(text)[0])
+
+
+def tokenize_en(text: str, keep_stopwords: bool = False) -> list[str]:
+    """Snowball stems of the words, stopwords dropped unless asked for."""
+    return [stem(w) for w in words_en(text) if keep_stopwords or w not in STOPWORDS_EN]
+
+
+# --------------------------------------------------------------------------------------------
+# Chinese tokens
+
+STOPWORDS_ZH = frozenset(
+    """的 了 是 在 和 与 及 或 而 也 都 就 对 将 把 被 让 使 为 以 于 从 由 这 那 其 之 中 上 下 个 一个 一种 这个
+    那个 这些 那些 它 它们 我们 你 我 他 她 会 能 可以 可能 需要 要 并 但 但是 如果 因为 所以 因此 由于 通过 进行
+    时 时候 比 更 很 非常 较 约 等 等等 即 则 还 又 再 只 仅 已 已经 没有 不 非 着 过 得 地 所 么 吗 呢 吧 啊
+    什么 怎么 如何 为什么 哪些 一些 一样 其中 以及 或者 并且 而且 然后 同时 就是 也就是 所以说 来 去 做 有""".split()
+)
+
+#: Function words and grammatical particles that turn a string of Chinese terms into a sentence.
+FUNCTION_ZH = (
+    "的", "了", "是", "会", "在", "让", "使", "把", "被", "因为", "所以", "由于", "如果", "就", "而", "则",
+    "可以", "能", "通过", "导致", "对", "将", "从", "为了", "也", "都", "需要", "时", "并", "但", "这",
+    "越", "更", "不", "没有", "即", "用",
+)
+
+_JIEBA = None
+_JIEBA_FAILED = False
+
+
+def _jieba():
+    """jieba is imported lazily (a second to load its dictionary) and silenced: judges must not
+    print to a terminal that is running an interview."""
+    global _JIEBA, _JIEBA_FAILED
+    if _JIEBA is None and not _JIEBA_FAILED:
+        try:
+            import jieba  # noqa: PLC0415
+
+            jieba.setLogLevel(logging.WARNING)
+            jieba.initialize()
+            _JIEBA = jieba
+        except Exception:  # noqa: BLE001 - bigrams are a working fallback
+            _JIEBA_FAILED = True
+    return _JIEBA
+
+
+def warm_up() -> None:
+    """Load jieba's dictionary now rather than during the first graded answer."""
+    _jieba()
+
+
+def char_bigrams(text: str) -> list[str]:
+    """Bigrams over each run of CJK characters: the segmentation-free fallback."""
+    out: list[str] = []
+    for run in re.findall(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+", text):
+        if len(run) == 1:
+            out.append(run)
+        out.extend(run[i : i + 2] for i in range(len(run) - 1))
+    return out
+
+
+@lru_cache(maxsize=50_000)
+def _tokenize_zh_cached(text: str, keep_stopwords: bool) -> tuple[str, ...]:
+    jb = _jieba()
+    folded = fold_term(text)
+    if jb is None:
+        words = char_bigrams(folded) + TOKEN_RE.findall(folded)
+    else:
+        words = [w.strip() for w in jb.lcut(folded)]
+    out = []
+    for w in words:
+        if not w or not (has_cjk(w) or TOKEN_RE.fullmatch(w)):
+            continue
+        if not keep_stopwords and (w in STOPWORDS_ZH or w in STOPWORDS_EN):
+            continue
+        out.append(w)
+    return tuple(out)
+
+
+def tokenize_zh(text: str, keep_stopwords: bool = False) -> list[str]:
+    """jieba words (CJK words and embedded Latin words), with char bigrams if jieba is missing."""
+    return list(_tokenize_zh_cached(text, keep_stopwords))
+
+
+def tokenize(text: str, keep_stopwords: bool = False) -> list[str]:
+    """Content terms in whatever language: English stems plus Chinese words."""
+    if has_cjk(text):
+        zh = tokenize_zh(text, keep_stopwords)
+        return [w if has_cjk(w) else stem(w) for w in zh]
+    return tokenize_en(text, keep_stopwords)
+
+
+# --------------------------------------------------------------------------------------------
+# Sentences and clauses (original offsets)
+
+_ABBREV = frozenset({"e.g", "i.e", "etc", "vs", "cf", "fig", "eq", "approx", "resp", "al", "mr", "dr", "no"})
+_SENT_END_RE = re.compile(r"[.!?](?=[\s\"')\]]|$)|[。！？]+|\.{3}|…+")
+_BULLET_RE = re.compile(r"^\s*(?:[-*•·●▪+>]+|\d{1,2}[.)、]|[a-zA-Z][.)]|[（(]\d{1,2}[)）]|#+)\s*")
+_CLAUSE_RE = re.compile(r"[,，;；:：、]|\s[-–—]\s")
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence: split at . ! ? 。！？, at newlines, after bullets; stripped."""
+    spans: list[tuple[int, int]] = []
+    pos = 0
+    for line in text.splitlines(keepends=True):
+        start = pos
+        pos += len(line)
+        body = line.rstrip("\r\n")
+        m = _BULLET_RE.match(body)
+        # A bullet marker is only a bullet if something follows it ("-1" is a number).
+        off = m.end() if m and m.end() < len(body) and (m.group().strip() not in "+>" or m.group().endswith(" ")) else 0
+        seg_start = start + off
+        for em in _SENT_END_RE.finditer(body, off):
+            if em.group() == ".":
+                word = re.search(r"([A-Za-z.]+)$", body[:em.start()])
+                if word and word.group(1).lower().strip(".") in _ABBREV:
+                    continue
+            _push(text, spans, seg_start, start + em.end())
+            seg_start = start + em.end()
+        _push(text, spans, seg_start, start + len(body))
+    return spans
+
+
+def _push(text: str, spans: list[tuple[int, int]], s: int, e: int) -> None:
+    while s < e and text[s].isspace():
+        s += 1
+    while e > s and text[e - 1].isspace():
+        e -= 1
+    if e > s and any(c.isalnum() for c in text[s:e]):
+        spans.append((s, e))
+
+
+def split_sentences(text: str) -> list[str]:
+    return [text[s:e] for s, e in sentence_spans(text)]
+
+
+def clause_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """Clauses of ``text[start:end]`` (split at commas, semicolons, colons, 、 and dashes)."""
+    end = len(text) if end is None else end
+    spans: list[tuple[int, int]] = []
+    s = start
+    for m in _CLAUSE_RE.finditer(text, start, end):
+        # "0,5" or "1,000" is a number, not a clause break
+        if m.group() == "," and 0 < m.start() < len(text) - 1 and text[m.start() - 1].isdigit() and text[m.start() + 1].isdigit():
+            continue
+        _push(text, spans, s, m.end())
+        s = m.end()
+    _push(text, spans, s, end)
+    return spans
+
+
+def evidence_span(answer: str, start: int, end: int, max_chars: int = 220) -> str:
+    """The sentence of ``answer`` holding [start, end), shrunk to its clause(s) or a word-aligned
+    window when long. Always a verbatim substring of ``answer``."""
+    if not answer:
+        return ""
+    start = max(0, min(start, len(answer) - 1))
+    end = max(start + 1, min(end, len(answer)))
+    s, e = start, end
+    for ss, se in sentence_spans(answer):
+        if ss <= start < se or (ss < end <= se):
+            s, e = min(ss, start), max(se, end)
+            break
+    if e - s > max_chars:
+        clauses = [c for c in clause_spans(answer, s, e) if c[1] > start and c[0] < end]
+        if clauses:
+            cs, ce = clauses[0][0], clauses[-1][1]
+            # Widen to a neighbouring clause while it fits: one clause alone is often too terse.
+            s, e = cs, ce
+        if e - s > max_chars:
+            mid = (start + end) // 2
+            s = max(s, mid - max_chars // 2)
+            e = min(e, s + max_chars)
+            if s > 0 and not answer[s - 1].isspace():
+                nxt = answer.find(" ", s, start) if start > s else -1
+                s = nxt + 1 if nxt != -1 else s
+            if e < len(answer) and not answer[e].isspace():
+                prv = answer.rfind(" ", end, e)
+                e = prv if prv != -1 else e
+    span = answer[s:e].strip()
+    return span or answer[start:end]
+
+
+# --------------------------------------------------------------------------------------------
+# Analysed answers
+
+
+@dataclass
+class Doc:
+    """An answer analysed once: tokens with original offsets, sentences, a compact form for CJK."""
+
+    text: str
+    folded: str
+    fmap: list[int] | None
+    sentences: list[tuple[int, int]]
+    sent_starts: list[int]
+    tok_raw: list[str]
+    tok_stem: list[str]
+    tok_start: list[int]  # original offsets
+    tok_end: list[int]
+    by_raw: dict[str, list[int]]
+    by_stem: dict[str, list[int]]
+    vocab: list[str]  # sorted distinct raw tokens, for prefix search
+    cjk: bool
+    _compact: tuple[str, list[int]] | None = None
+    _fuzzy_cache: dict[str, list[int]] = field(default_factory=dict)
+    _long_vocab: list[str] | None = None
+
+    def orig(self, i: int) -> int:
+        """Original offset of folded index ``i``."""
+        if self.fmap is None:
+            return i
+        return self.fmap[i] if i < len(self.fmap) else len(self.text)
+
+    def orig_end(self, i: int) -> int:
+        if self.fmap is None:
+            return i
+        return self.fmap[i - 1] + 1 if 0 < i <= len(self.fmap) else len(self.text)
+
+    def sentence_of(self, pos: int) -> int:
+        """Index of the sentence containing original offset ``pos`` (the previous one if between)."""
+        return max(0, bisect_right(self.sent_starts, pos) - 1)
+
+    @property
+    def compact(self) -> tuple[str, list[int]]:
+        """Folded text without whitespace, with a map to original offsets: Chinese terms are found
+        here as plain substrings whatever spacing the candidate used around embedded English."""
+        if self._compact is None:
+            chars: list[str] = []
+            idx: list[int] = []
+            for i, ch in enumerate(self.folded):
+                if not ch.isspace():
+                    chars.append(ch)
+                    idx.append(self.orig(i))
+            self._compact = ("".join(chars), idx)
+        return self._compact
+
+    def token_positions(self, word: str, fuzzy: bool = False) -> list[int]:
+        """Token indices matching one folded word: short words (<= 3 chars, or numbers) as whole
+        tokens only; others by stem, or as a prefix ("saturat" finds "saturation"); with ``fuzzy``,
+        long words also within a typo or two."""
+        if len(word) <= 3 or word.isdigit():
+            return self.by_raw.get(word, [])
+        hits = set(self.by_stem.get(stem(word), ()))
+        hits.update(self.by_raw.get(word, ()))
+        if len(word) >= 5:
+            i = bisect_left(self.vocab, word)
+            while i < len(self.vocab) and self.vocab[i].startswith(word):
+                hits.update(self.by_raw[self.vocab[i]])
+                i += 1
+        if fuzzy and len(word) >= 6:
+            cached = self._fuzzy_cache.get(word)
+            if cached is None:
+                if self._long_vocab is None:
+                    self._long_vocab = [w for w in self.vocab if len(w) >= 5]
+                cached = []
+                for w, _score, _ in process.extract(word, self._long_vocab, scorer=fuzz.ratio, score_cutoff=82, limit=None):
+                    cached.extend(self.by_raw[w])
+                self._fuzzy_cache[word] = cached
+            hits.update(cached)
+        return sorted(hits)
+
+    def tokens_in(self, start: int, end: int) -> range:
+        """Token indices whose start lies in [start, end) (original offsets)."""
+        return range(bisect_left(self.tok_start, start), bisect_left(self.tok_start, end))
+
+
+def analyze(text: str) -> Doc:
+    folded, fmap = fold(text)
+    tok_raw: list[str] = []
+    tok_stem: list[str] = []
+    tok_start: list[int] = []
+    tok_end: list[int] = []
+    by_raw: dict[str, list[int]] = {}
+    by_stem: dict[str, list[int]] = {}
+    for i, m in enumerate(TOKEN_RE.finditer(folded)):
+        w = m.group()
+        st = stem(w)
+        tok_raw.append(w)
+        tok_stem.append(st)
+        if fmap is None:
+            tok_start.append(m.start())
+            tok_end.append(m.end())
+        else:
+            tok_start.append(fmap[m.start()])
+            tok_end.append(fmap[m.end() - 1] + 1)
+        by_raw.setdefault(w, []).append(i)
+        by_stem.setdefault(st, []).append(i)
+        if w in NEG_CONTRACTIONS and w != "can" or (w == "t" and i and tok_raw[i - 1] == "can"):
+            by_raw.setdefault("not", []).append(i)
+    sentences = sentence_spans(text) or ([(0, len(text))] if text.strip() else [])
+    return Doc(
+        text=text,
+        folded=folded,
+        fmap=fmap,
+        sentences=sentences,
+        sent_starts=[s for s, _ in sentences],
+        tok_raw=tok_raw,
+        tok_stem=tok_stem,
+        tok_start=tok_start,
+        tok_end=tok_end,
+        by_raw=by_raw,
+        by_stem=by_stem,
+        vocab=sorted(by_raw),
+        cjk=has_cjk(text),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Terms ("a|b|c": interchangeable spellings of one concept)
+
+
+@dataclass(frozen=True)
+class Spelling:
+    text: str  # folded
+    cjk: bool
+    words: tuple[str, ...]  # folded word tokens (Latin spellings)
+    joined: str | None  # "layer norm" -> "layernorm"
+    compact: str  # folded, whitespace removed
+
+
+@lru_cache(maxsize=100_000)
+def compile_spelling(raw: str) -> Spelling | None:
+    t = fold_term(raw)
+    if not t:
+        return None
+    words = tuple(TOKEN_RE.findall(t))
+    joined = "".join(words) if len(words) > 1 and len("".join(words)) >= 5 else None
+    return Spelling(text=t, cjk=has_cjk(t), words=words, joined=joined, compact=t.replace(" ", ""))
+
+
+@lru_cache(maxsize=50_000)
+def compile_entry(entry: str) -> tuple[Spelling, ...]:
+    """One Terms entry: its '|' alternatives, compiled."""
+    return tuple(s for s in (compile_spelling(p) for p in entry.split("|")) if s is not None)
+
+
+def match_spelling(doc: Doc, sp: Spelling, fuzzy: bool = False) -> list[tuple[int, int]]:
+    """Original (start, end) of each occurrence of one spelling."""
+    if sp.cjk or not sp.words:
+        if sp.cjk and not doc.cjk:
+            return []
+        comp, idx = doc.compact
+        out = []
+        i = comp.find(sp.compact)
+        while i != -1 and len(out) < 20:
+            out.append((idx[i], idx[i + len(sp.compact) - 1] + 1))
+            i = comp.find(sp.compact, i + 1)
+        return out
+    out = _match_words(doc, sp.words, fuzzy)
+    if sp.joined and len(out) < 20:
+        out += [(doc.tok_start[p], doc.tok_end[p]) for p in doc.token_positions(sp.joined)]
+    return out
+
+
+def _match_words(doc: Doc, words: tuple[str, ...], fuzzy: bool) -> list[tuple[int, int]]:
+    first = doc.token_positions(words[0], fuzzy)
+    if len(words) == 1:
+        return [(doc.tok_start[p], doc.tok_end[p]) for p in first]
+    rest = [set(doc.token_positions(w, fuzzy)) for w in words[1:]]
+    out = []
+    for p in first:
+        if all(p + k + 1 in s for k, s in enumerate(rest)):
+            out.append((doc.tok_start[p], doc.tok_end[p + len(words) - 1]))
+    return out
+
+
+def match_entry(doc: Doc, entry: str) -> list[tuple[int, int]]:
+    """Occurrences of any spelling of one Terms entry ("sqrt(d_k)|square root")."""
+    out: list[tuple[int, int]] = []
+    for sp in compile_entry(entry):
+        out += match_spelling(doc, sp)
+    return out
+
+
+def term_in(text: str, entry: str) -> bool:
+    """Convenience: whether a Terms entry occurs in ``text``."""
+    return bool(match_entry(analyze(text), entry))
+
+
+# --------------------------------------------------------------------------------------------
+# Fuzzy phrases (aliases, misconception signals)
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """A whole phrasing, compiled for fuzzy matching."""
+
+    raw: str
+    sp: Spelling
+    content: tuple[str, ...]  # content words (Latin) or jieba words (CJK) that must all be there
+    short: tuple[str, ...]  # Latin words <= 3 chars that a char-level fuzzy hit must contain exactly
+
+
+@lru_cache(maxsize=50_000)
+def compile_phrase(raw: str) -> Phrase | None:
+    sp = compile_spelling(raw)
+    if sp is None:
+        return None
+    if sp.cjk:
+        content = tuple(dict.fromkeys(w for w in tokenize_zh(sp.text) if len(w) >= 2 or not has_cjk(w)))
+        content = content + tuple(p for p in POLARITY_ZH if p in sp.text and not any(p in c for c in content))
+    else:
+        words = ("not" if w in NEG_CONTRACTIONS else w for w in sp.words)
+        content = tuple(dict.fromkeys(w for w in words if w not in STOPWORDS_EN or w in POLARITY_EN))
+    short = tuple(w for w in sp.words if (len(w) <= 3 or w.isdigit()) and w not in STOPWORDS_EN)
+    return Phrase(raw=raw, sp=sp, content=content, short=short)
+
+
+@dataclass
+class PhraseHit:
+    score: float  # 0..1
+    start: int
+    end: int
+
+
+def match_phrase(doc: Doc, ph: Phrase, strict: bool = False) -> PhraseHit | None:
+    """Best fuzzy occurrence of a phrasing, tolerant of typos and small word-order changes.
+
+    Three ways to match, best score wins: the exact token sequence (1.0); a character-level
+    alignment (rapidfuzz partial_ratio) that survives typos, accepted only when the phrase's short
+    tokens ("d_k", "kv", "1") are really there, since one wrong letter in those changes the meaning;
+    and all content words inside one sentence in any order (0.9). ``strict`` (for misconception
+    signals, which cost points) raises the bar for the character-level path.
+    """
+    sp = ph.sp
+    exact = match_spelling(doc, sp)
+    if exact:
+        return PhraseHit(1.0, *exact[0])
+    best: PhraseHit | None = None
+    cutoff = 90 if strict else 86
+    # character-level alignment
+    if sp.cjk:
+        if doc.cjk and len(sp.compact) >= 5:
+            comp, idx = doc.compact
+            al = fuzz.partial_ratio_alignment(sp.compact, comp, score_cutoff=cutoff)
+            if al is not None and al.dest_end > al.dest_start:
+                best = PhraseHit(al.score / 100, idx[al.dest_start], idx[al.dest_end - 1] + 1)
+    elif len(sp.text) >= 10 and doc.tok_raw:
+        al = fuzz.partial_ratio_alignment(sp.text, doc.folded, score_cutoff=cutoff)
+        if al is not None and al.dest_end > al.dest_start:
+            s, e = doc.orig(al.dest_start), doc.orig_end(al.dest_end)
+            region = {doc.tok_raw[i] for i in doc.tokens_in(max(0, s - 4), e + 1)}
+            if all(w in region for w in ph.short):
+                best = PhraseHit(al.score / 100, s, e)
+    # all content words in one sentence, any order
+    need = 2 if sp.cjk else (3 if strict else 2)
+    if len(ph.content) >= need:
+        spans = []
+        for w in ph.content:
+            if sp.cjk:
+                occ = match_spelling(doc, compile_spelling(w)) if compile_spelling(w) else []
+            else:
+                occ = [(doc.tok_start[p], doc.tok_end[p]) for p in doc.token_positions(w, fuzzy=True)]
+            if not occ:
+                spans = []
+                break
+            spans.append(occ)
+        if spans:
+            # is there one sentence holding every word?
+            common = None
+            for occ in spans:
+                sents = {doc.sentence_of(s) for s, _ in occ}
+                common = sents if common is None else common & sents
+                if not common:
+                    break
+            for si in sorted(common or ()):
+                ss, se = doc.sentences[si] if doc.sentences else (0, len(doc.text))
+                first = min(s for occ in spans for s, _ in occ if ss <= s < se)
+                last = max(e for occ in spans for s, e in occ if ss <= s < se)
+                # a claim's words scattered over a long sentence are not that claim
+                if strict and last - first > 2 * len(sp.text) + 10:
+                    continue
+                if best is None or 0.9 > best.score:
+                    best = PhraseHit(0.9, first, last)
+                break
+    return best
+
+
+def find_best(doc: Doc, phrases: Iterable[Phrase], strict: bool = False) -> PhraseHit | None:
+    best = None
+    for ph in phrases:
+        hit = match_phrase(doc, ph, strict)
+        if hit and (best is None or hit.score > best.score):
+            best = hit
+            if hit.score >= 1.0:
+                break
+    return best

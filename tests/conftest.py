@@ -1,0 +1,55 @@
+"""Shared fixtures. LLM tests talk to ``tests.llm_server`` through real litellm over real HTTP;
+nothing in the test suite may reach a real provider."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from question_bank.loader import load_file
+from question_bank.models import Question
+from tests.llm_server import LLMServer, Reply
+
+EXAMPLE_BANK = Path(__file__).resolve().parents[1] / "question_bank" / "examples" / "custom_bank.yaml"
+DUMMY_KEY = "sk-test-not-a-real-key"
+
+
+@pytest.fixture(scope="session")
+def _llm_server_session() -> Iterator[LLMServer]:
+    with LLMServer() as server:
+        yield server
+
+
+@pytest.fixture
+def llm_server(_llm_server_session: LLMServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[LLMServer]:
+    """The local OpenAI-compatible server, emptied of scripted replies and recorded requests."""
+    server = _llm_server_session
+    server.reset()
+    server.set_default(Reply(content="{}"))
+    server.delay = 0.0
+    monkeypatch.setenv("OPENAI_API_KEY", DUMMY_KEY)
+    monkeypatch.setenv("INTERVIEWER_TEST_LLM_KEY", DUMMY_KEY)
+    yield server
+    server.reset()
+
+
+@pytest.fixture
+def make_llm_judge(llm_server: LLMServer) -> Callable[..., object]:
+    """LLMJudge against the local server, with timeouts and backoffs short enough for tests."""
+    from rubrics.llm_judge import LLMJudge
+
+    def make(model: str = "openai/test-model", **kw: object) -> LLMJudge:
+        opts: dict = {"api_base": llm_server.base_url, "timeout": 2.0, "retries": 2, "backoff": 0.01,
+                      "backoff_max": 0.05, "concurrency": 8}
+        opts.update(kw)
+        return LLMJudge(model, **opts)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def example_question() -> Question:
+    """A hand-written bilingual question with weighted key points and a misconception."""
+    return load_file(EXAMPLE_BANK)[0]

@@ -1,0 +1,37 @@
+"""Small builders shared by tests: synthetic banks that do not depend on the bundled content."""
+
+from __future__ import annotations
+
+from question_bank.loader import Bank
+from question_bank.models import Question
+
+DIFFS = ("easy", "medium", "hard")
+
+
+def make_question(qid: str, topic: str, difficulty: str = "easy", points: list[tuple[str, list[str]]] | None = None,
+                  reference: str | None = None) -> Question:
+    points = points or [("p1", ["alpha"]), ("p2", ["beta"])]
+    return Question.model_validate(
+        {
+            "id": qid,
+            "topic": topic,
+            "difficulty": difficulty,
+            "text": {"en": f"Question {qid}?", "zh": f"问题 {qid}？"},
+            "reference_answer": {"en": reference or " ".join(k for _, ks in points for k in ks) + "."},
+            "rubric": {
+                "key_points": [
+                    {"id": pid, "text": {"en": " ".join(ks)}, "keywords": {"en": ks}} for pid, ks in points
+                ]
+            },
+        }
+    )
+
+
+def synthetic_bank(topics: dict[str, int]) -> Bank:
+    """``{topic: n}`` -> a bank with n questions per topic, difficulties rotating."""
+    bank = Bank()
+    for topic, n in topics.items():
+        for i in range(n):
+            q = make_question(f"{topic}-{i:02d}", topic, DIFFS[i % 3])
+            bank.questions[q.id] = q
+    return bank

@@ -1,0 +1,140 @@
+"""Bank models and loader: valid files load, every bad file gives one line naming file:line, id, field."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from question_bank.loader import BANK_ENV, BankError, load_bank, load_file
+from question_bank.models import BankFile, Question
+
+EXAMPLE = Path(__file__).parents[1] / "question_bank" / "examples" / "custom_bank.yaml"
+
+
+def _question(qid: str = "q-one", **over) -> dict:
+    q = {
+        "id": qid,
+        "difficulty": "easy",
+        "text": {"en": "What is a KV cache?", "zh": "什么是 KV cache？"},
+        "reference_answer": {"en": "It stores keys and values of past tokens."},
+        "rubric": {"key_points": [{"id": "stores-kv", "text": {"en": "stores keys and values"}, "weight": 2}]},
+    }
+    q.update(over)
+    return q
+
+
+def _write(tmp_path: Path, data, name: str = "bank.yaml") -> Path:
+    p = tmp_path / name
+    p.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return p
+
+
+def test_example_bank_loads_and_inherits_topic():
+    qs = load_file(EXAMPLE)
+    assert [q.id for q in qs] == ["example-attention-scaling"]
+    assert qs[0].topic == "attention"
+    assert qs[0].rubric.key_points[0].weight == 2
+    assert qs[0].text.get("zh").startswith("缩放")
+    assert qs[0].text.get("fr") == qs[0].text.en
+
+
+def test_missing_chinese_falls_back_to_english():
+    q = Question.model_validate({**_question(), "topic": "inference"})
+    assert q.reference_answer.get("zh") == "It stores keys and values of past tokens."
+    assert q.languages() == ["en", "zh"]
+
+
+def test_user_bank_is_added_to_builtin(tmp_path):
+    p = _write(tmp_path, {"topic": "mytopic", "questions": [_question()]})
+    bank = load_bank([p])
+    assert "q-one" in bank.questions
+    assert bank.questions["q-one"].topic == "mytopic"
+    assert bank.sources["q-one"] == p
+    only = load_bank([p], include_builtin=False)
+    assert list(only.questions) == ["q-one"]
+
+
+def test_env_var_adds_a_folder(tmp_path, monkeypatch):
+    folder = tmp_path / "banks"
+    folder.mkdir()
+    _write(folder, {"topic": "envtopic", "questions": [_question("env-q")]}, "a.yml")
+    monkeypatch.setenv(BANK_ENV, str(folder))
+    assert load_bank(include_builtin=False).questions["env-q"].topic == "envtopic"
+
+
+def test_invalid_field_names_file_line_id_and_field(tmp_path):
+    bad = _question()
+    bad["rubric"]["key_points"][0]["weight"] = -1
+    p = _write(tmp_path, {"topic": "t", "questions": [_question("fine"), bad]})
+    with pytest.raises(BankError) as e:
+        load_file(p)
+    msg = str(e.value)
+    assert msg.startswith(f"{p}:")
+    assert "'q-one'" in msg and "rubric.key_points.0.weight" in msg and "greater than 0" in msg
+    line = int(msg.split(":")[1])
+    assert "weight: -1" in p.read_text().splitlines()[line - 1]
+    assert "\n" not in msg
+
+
+def test_unknown_difficulty_and_extra_field(tmp_path):
+    p = _write(tmp_path, {"topic": "t", "questions": [_question(difficulty="expert")]})
+    with pytest.raises(BankError, match="field difficulty"):
+        load_file(p)
+    p = _write(tmp_path, {"topic": "t", "questions": [_question(answer="typo'd field")]})
+    with pytest.raises(BankError, match="field answer: Extra inputs"):
+        load_file(p)
+
+
+def test_yaml_syntax_error_has_line(tmp_path):
+    p = tmp_path / "broken.yaml"
+    p.write_text("topic: t\nquestions:\n  - id: a\n    text: {en: 'unclosed\n  - id: b\n", encoding="utf-8")
+    with pytest.raises(BankError, match=r"broken\.yaml:\d+: invalid YAML"):
+        load_file(p)
+
+
+def test_duplicate_ids_rejected_within_and_across_files(tmp_path):
+    p = _write(tmp_path, {"topic": "t", "questions": [_question(), _question()]})
+    with pytest.raises(BankError, match="duplicate question id 'q-one'"):
+        load_file(p)
+    a = _write(tmp_path, {"topic": "t", "questions": [_question()]}, "a.yaml")
+    b = _write(tmp_path, {"topic": "t", "questions": [_question()]}, "b.yaml")
+    with pytest.raises(BankError, match="also in"):
+        load_bank([a, b], include_builtin=False)
+
+
+def test_duplicate_key_point_ids_rejected(tmp_path):
+    q = _question()
+    q["rubric"]["key_points"].append(dict(q["rubric"]["key_points"][0]))
+    p = _write(tmp_path, {"topic": "t", "questions": [q]})
+    with pytest.raises(BankError, match="duplicate key point id 'stores-kv'"):
+        load_file(p)
+
+
+def test_missing_path_is_a_clear_error(tmp_path):
+    with pytest.raises(BankError, match="no such bank file or folder"):
+        load_bank([tmp_path / "nope.yaml"])
+
+
+def test_select_unknown_topic_lists_known(tmp_path):
+    p = _write(tmp_path, {"topic": "alpha", "questions": [_question()]})
+    bank = load_bank([p], include_builtin=False)
+    with pytest.raises(BankError, match="unknown topic 'beta'; known topics: alpha"):
+        bank.select(["beta"])
+
+
+def test_stats_shape(tmp_path):
+    p = _write(tmp_path, {"topic": "alpha", "questions": [_question(), _question("q-two", difficulty="hard", text={"en": "x"})]})
+    stats = load_bank([p], include_builtin=False).stats()
+    assert stats == {"questions": 2, "topics": {"alpha": {"easy": 1, "medium": 0, "hard": 1}}, "languages": {"en": 2, "zh": 1}}
+
+
+def test_json_schema_is_generated_from_models():
+    schema = BankFile.model_json_schema()
+    assert "questions" in schema["properties"]
+    q = schema["$defs"]["Question"]
+    assert set(q["required"]) >= {"id", "topic", "difficulty", "text", "reference_answer"}
+    assert q["properties"]["difficulty"]["enum"] == ["easy", "medium", "hard"]
+    json.dumps(schema)  # serialisable for editors
