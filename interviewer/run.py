@@ -105,9 +105,10 @@ def run_interview(store, qbank, session, judge, scripted=None) -> None:  # noqa:
 
 
 def finish_report(store, qbank, session, out) -> dict[str, Path]:  # noqa: ANN001
-    from reports.report import build_report, write_reports
+    from reports.report import report_for, write_reports
 
-    report = build_report(session, store.answers(session.id), qbank.questions)
+    session = store.get_session(session.id)  # as stored: finished_at is set when the session ends
+    report = report_for(store, session, qbank.questions)
     paths = write_reports(report, store.path.parent / "reports")
     print_summary(report, out)
     out.print("Reports: " + "  ".join(str(p) for p in paths.values()))

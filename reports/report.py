@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import re
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from statistics import mean
@@ -15,10 +16,14 @@ from pydantic import BaseModel, Field
 
 from question_bank.models import Question
 from reports.records import AnswerRecord, SessionRecord, SessionSettings
+from reports.charts import band
 from rubrics.verdict import MAX_SCORE, Flag
 
 TEMPLATES = Path(__file__).parent / "templates"
 FORMATS = ("html", "md", "json")
+#: "What to study next" stays short enough to act on: the weakest topics, their most-missed points.
+STUDY_TOPICS = 4
+STUDY_POINTS_PER_TOPIC = 5
 
 
 class KeyPointRow(BaseModel):
@@ -49,6 +54,7 @@ class QuestionReport(BaseModel):
     ended: str = "not_reached"  # submitted | timed_out | skipped | not_reached
     status: str = "pending"  # graded | ungraded | pending | not_reached
     reason: str | None = None
+    chosen_because: str | None = Field(default=None, description="Why a drill chose this question.")
     score: float | None = None
     max_score: float = MAX_SCORE
     key_points: list[KeyPointRow] = Field(default_factory=list)
@@ -59,11 +65,75 @@ class QuestionReport(BaseModel):
     flags: list[Flag] = Field(default_factory=list)
     judge: str | None = None
 
+    @property
+    def coverage(self) -> tuple[float, float, float]:
+        """Rubric weight covered fully, partly, not at all."""
+        w = {c: sum(k.weight for k in self.key_points if k.credit == c) for c in ("full", "partial", "none")}
+        return w["full"], w["partial"], w["none"]
+
 
 class TopicScore(BaseModel):
     topic: str
     score: float | None
     answered: int
+
+
+class DifficultyScore(BaseModel):
+    difficulty: str
+    score: float | None
+    questions: int
+
+
+class TimeManagement(BaseModel):
+    used_seconds: float
+    allowed_seconds: float
+    timed_out: int = 0
+    skipped: int = 0
+    not_reached: int = 0
+    rushed: int = Field(default=0, description="Answered in under a fifth of the time allowed and scored below 5.")
+    advice: list[str] = Field(default_factory=list)
+
+
+class TrendPoint(BaseModel):
+    session_id: str
+    created_at: datetime
+    mode: str
+    score: float | None
+
+
+class TopicChange(BaseModel):
+    topic: str
+    previous: float | None
+    current: float | None
+
+
+class Comparison(BaseModel):
+    previous_session_id: str
+    previous_created_at: datetime
+    previous_score: float | None
+    delta: float | None
+    topics: list[TopicChange] = Field(default_factory=list, description="Topics both sessions asked.")
+
+
+class StudyPoint(BaseModel):
+    question_id: str
+    key_point_id: str
+    text: str
+    misses: float
+    asked: int
+
+
+class StudyTopic(BaseModel):
+    topic: str
+    mastery: float | None
+    points: list[StudyPoint]
+
+
+class FlaggedAnswer(BaseModel):
+    position: int
+    question_id: str
+    kind: str  # a verdict flag kind, or "ungraded"
+    detail: str = ""
 
 
 class JudgeUsage(BaseModel):
@@ -76,6 +146,7 @@ class JudgeUsage(BaseModel):
 
 
 class SessionReport(BaseModel):
+    report_version: int = 2
     session_id: str
     created_at: datetime
     finished_at: datetime | None
@@ -90,11 +161,38 @@ class SessionReport(BaseModel):
     time_used_seconds: float
     time_allowed_seconds: float
     topics: list[TopicScore]
+    difficulties: list[DifficultyScore] = Field(default_factory=list)
+    time: TimeManagement | None = None
+    previous: Comparison | None = None
+    trend: list[TrendPoint] = Field(default_factory=list, description="Every session up to this one, oldest first.")
+    study_next: list[StudyTopic] = Field(default_factory=list)
+    drill_command: str | None = None
+    flagged: list[FlaggedAnswer] = Field(default_factory=list)
     usage: JudgeUsage
     questions: list[QuestionReport]
 
 
-def build_report(session: SessionRecord, answers: list[AnswerRecord], questions: dict[str, Question]) -> SessionReport:
+@dataclass
+class History:
+    """The candidate's past, for the trend, the comparison and what to study next."""
+
+    sessions: list[SessionRecord]
+    answers: list[AnswerRecord]
+
+
+def report_for(store, session: SessionRecord, questions: dict[str, Question]) -> SessionReport:  # noqa: ANN001
+    """The full v2 report from a store (anything with ``answers``, ``all_answers`` and
+    ``list_sessions``), with history up to and including ``session``."""
+    history = History(store.list_sessions(), store.all_answers())
+    return build_report(session, store.answers(session.id), questions, history=history)
+
+
+def _mean(xs: list[float]) -> float | None:
+    return round(mean(xs), 2) if xs else None
+
+
+def build_report(session: SessionRecord, answers: list[AnswerRecord], questions: dict[str, Question],
+                 history: History | None = None) -> SessionReport:
     lang = session.settings.lang
     by_pos = {a.position: a for a in answers}
     rows: list[QuestionReport] = []
@@ -108,6 +206,7 @@ def build_report(session: SessionRecord, answers: list[AnswerRecord], questions:
             difficulty=q.difficulty if q else "unknown",
             question=q.text.get(lang) if q else f"(question {qid} is no longer in the bank)",
             answer=a.answer if a else None,
+            chosen_because=session.reasons.get(qid),
             reference_answer=q.reference_answer.get(lang) if q else "",
             follow_ups=[f.get(lang) for f in q.follow_ups] if q else [],
         )
@@ -120,8 +219,9 @@ def build_report(session: SessionRecord, answers: list[AnswerRecord], questions:
                 row.status, row.reason, row.score, row.feedback = v.status, v.reason, v.score, v.feedback
                 row.judge = v.judge + (f" ({v.model})" if v.model else "")
                 row.flags = list(v.flags)
-                row.key_points = [KeyPointRow(id=k.id, text=k.text, weight=k.weight, credit=k.credit.value,
-                                              evidence=k.evidence) for k in v.key_points]
+                texts = {k.id: k.text.get(lang) for k in q.rubric.key_points} if q else {}
+                row.key_points = [KeyPointRow(id=k.id, text=k.text or texts.get(k.id, ""), weight=k.weight,
+                                              credit=k.credit.value, evidence=k.evidence) for k in v.key_points]
                 row.misconceptions = [MisconceptionRow(id=m.id, text=m.text, penalty=m.penalty, evidence=m.evidence)
                                       for m in v.misconceptions]
                 _add_usage(usage, v)
@@ -134,19 +234,101 @@ def build_report(session: SessionRecord, answers: list[AnswerRecord], questions:
     topics = []
     for t in dict.fromkeys(r.topic for r in rows):
         ts = [r.score or 0.0 for r in counted if r.topic == t]
-        topics.append(TopicScore(topic=t, score=round(mean(ts), 2) if ts else None,
+        topics.append(TopicScore(topic=t, score=_mean(ts),
                                  answered=sum(1 for r in rows if r.topic == t and r.answer is not None)))
-    return SessionReport(
+    difficulties = [
+        DifficultyScore(difficulty=d, score=_mean([r.score or 0.0 for r in counted if r.difficulty == d]),
+                        questions=sum(1 for r in rows if r.difficulty == d))
+        for d in ("easy", "medium", "hard", "unknown") if any(r.difficulty == d for r in rows)
+    ]
+    report = SessionReport(
         session_id=session.id, created_at=session.created_at, finished_at=session.finished_at,
         status=session.status, settings=session.settings,
-        overall_score=round(mean(scores), 2) if scores else None,
+        overall_score=_mean(scores),
         answered=sum(1 for r in rows if r.answer is not None),
         graded=len(graded), ungraded=sum(1 for r in rows if r.status == "ungraded"),
         pending=sum(1 for r in rows if r.status == "pending"),
         time_used_seconds=round(sum(r.seconds_used for r in rows), 1),
         time_allowed_seconds=session.settings.minutes * 60,
-        topics=topics, usage=usage, questions=rows,
+        topics=topics, difficulties=difficulties, usage=usage, questions=rows,
+        flagged=_flagged(rows),
     )
+    report.time = _time_management(report)
+    _add_history(report, session, answers, questions, history)
+    return report
+
+
+def _flagged(rows: list[QuestionReport]) -> list[FlaggedAnswer]:
+    out = []
+    for r in rows:
+        if r.status == "ungraded":
+            out.append(FlaggedAnswer(position=r.position, question_id=r.id, kind="ungraded",
+                                     detail=r.reason or "the judge could not grade this answer"))
+        out += [FlaggedAnswer(position=r.position, question_id=r.id, kind=f.kind, detail=f.detail) for f in r.flags]
+    return out
+
+
+def _time_management(r: SessionReport) -> TimeManagement:
+    qs = r.questions
+    t = TimeManagement(
+        used_seconds=r.time_used_seconds, allowed_seconds=r.time_allowed_seconds,
+        timed_out=sum(q.ended == "timed_out" for q in qs), skipped=sum(q.ended == "skipped" for q in qs),
+        not_reached=sum(q.status == "not_reached" for q in qs),
+        rushed=sum(1 for q in qs if q.answer and q.seconds_allowed and q.seconds_used < q.seconds_allowed / 5
+                   and q.score is not None and q.score < 5),
+    )
+    if t.timed_out:
+        t.advice.append(f"{t.timed_out} answer(s) ran out of time: lead with the key points, then add detail.")
+    if t.not_reached:
+        t.advice.append(f"{t.not_reached} question(s) were never reached: keep an eye on the interview clock.")
+    if t.rushed:
+        t.advice.append(f"{t.rushed} weak answer(s) used under a fifth of their time: the time was there to say more.")
+    if t.skipped:
+        t.advice.append(f"{t.skipped} question(s) skipped: in a real interview, say what you do know.")
+    return t
+
+
+def _add_history(report: SessionReport, session: SessionRecord, answers: list[AnswerRecord],
+                 questions: dict[str, Question], history: History | None) -> None:
+    """Trend, comparison and study advice. Only sessions up to this one count, so a report
+    regenerated later reads as it did on the day."""
+    from reports import analytics as an  # pandas: only when a report is built
+
+    if history is None:
+        history = History([session], list(answers))
+    sessions = [s for s in history.sessions if s.created_at <= session.created_at and s.id != session.id]
+    sessions.append(session)
+    ids = {s.id for s in sessions}
+    past = [a for a in history.answers if a.session_id in ids and a.session_id != session.id] + list(answers)
+    df = an.answers_frame(past, questions, sessions)
+    trend = an.session_trend(df, sessions)
+    report.trend = [TrendPoint(session_id=t.session_id, created_at=t.created_at.to_pydatetime(), mode=t.mode,
+                               score=None if t.score is None or t.score != t.score else round(t.score, 2))
+                    for t in trend.itertuples()]
+    report.trend[-1].score = report.overall_score  # the same number the overview shows
+    if len(report.trend) > 1:
+        prev = report.trend[-2]
+        prev_topics = df[(df["session_id"] == prev.session_id) & (df["status"] == "graded")].groupby("topic")["score"].mean()
+        changes = [TopicChange(topic=t.topic, previous=round(float(prev_topics[t.topic]), 2), current=t.score)
+                   for t in report.topics if t.topic in prev_topics.index]
+        delta = (None if prev.score is None or report.overall_score is None
+                 else round(report.overall_score - prev.score, 2))
+        report.previous = Comparison(previous_session_id=prev.session_id, previous_created_at=prev.created_at,
+                                     previous_score=prev.score, delta=delta, topics=changes)
+    missed = an.most_missed(an.key_point_frame(past, questions), limit=200)
+    mastery = an.topic_mastery(df).set_index("topic")["mastery"] if not missed.empty else None
+    for topic, g in missed.groupby("topic", sort=False):
+        report.study_next.append(StudyTopic(
+            topic=str(topic), mastery=round(float(mastery[topic]), 2) if mastery is not None and topic in mastery else None,
+            points=[StudyPoint(question_id=p.question_id, key_point_id=p.key_point_id, text=p.text,
+                               misses=float(p.misses), asked=int(p.asked))
+                    for p in g.head(STUDY_POINTS_PER_TOPIC).itertuples()]))
+    report.study_next.sort(key=lambda s: (s.mastery if s.mastery is not None else MAX_SCORE, s.topic))
+    del report.study_next[STUDY_TOPICS:]
+    if report.study_next:
+        targets = [s.topic for s in report.study_next[:3] if s.topic != "unknown"]
+        if targets:
+            report.drill_command = "interviewer drill " + " ".join(f"--topic {t}" for t in targets)
 
 
 def _add_usage(usage: JudgeUsage, v) -> None:  # noqa: ANN001 - a Verdict
@@ -176,7 +358,67 @@ def _env():  # noqa: ANN202 - jinja2 is only needed when rendering
     env.filters["mmss"] = lambda s: f"{int(s or 0) // 60}:{int(s or 0) % 60:02d}"
     env.filters["score"] = lambda s: "–" if s is None else f"{s:.1f}"
     env.filters["fence"] = _fence
+    env.filters["code"] = _inline_code
+    env.filters["highlight"] = highlight
+    env.filters["band"] = band
+    env.filters["signed"] = lambda d: "–" if d is None else f"{d:+.1f}"
+    from reports import charts
+
+    env.globals["charts"] = charts
     return env
+
+
+def _spans(answer: str, quotes: list[tuple[str, str, str]]) -> list[tuple[int, int, str, str]]:
+    """Where each quoted evidence sits in the answer: (start, end, css class, label), without
+    overlaps (the earlier, then longer, span wins). Evidence not found verbatim is tried
+    case-insensitively, then left unmarked (the key-point list still shows it)."""
+    lower = answer.lower()
+    found = []
+    for quote, cls, label in quotes:
+        q = quote.strip()
+        if not q:
+            continue
+        i = answer.find(q)
+        if i < 0:
+            i = lower.find(q.lower())
+        if i >= 0:
+            found.append((i, i + len(q), cls, label))
+    found.sort(key=lambda s: (s[0], -(s[1] - s[0])))
+    out: list[tuple[int, int, str, str]] = []
+    for span in found:
+        if out and span[0] < out[-1][1]:
+            if span[:2] == out[-1][:2]:  # the same words are evidence for two points
+                out[-1] = (*out[-1][:3], out[-1][3] + "," + span[3])
+            continue
+        out.append(span)
+    return out
+
+
+def highlight(q: QuestionReport):  # noqa: ANN201 - markupsafe.Markup
+    """The answer as HTML with each key point's evidence marked. Every piece of the answer is
+    escaped before any markup is added around it, and the markup adds no text of its own (the
+    point number is a CSS ``attr()``), so the page's text is exactly what was typed."""
+    from markupsafe import Markup, escape
+
+    answer = q.answer or ""
+    quotes = [(k.evidence or "", f"ev {k.credit}", str(i)) for i, k in enumerate(q.key_points, 1)
+              if k.evidence and k.credit != "none"]
+    quotes += [(m.evidence or "", "ev mis", "!") for m in q.misconceptions if m.evidence]
+    parts, pos = [], 0
+    for start, end, cls, label in _spans(answer, quotes):
+        parts.append(str(escape(answer[pos:start])))
+        parts.append(f'<mark class="{cls}" data-kp="{escape(label)}">{escape(answer[start:end])}</mark>')
+        pos = end
+    parts.append(str(escape(answer[pos:])))
+    return Markup("".join(parts))
+
+
+def _inline_code(text: str | None) -> str:
+    """Inline Markdown code that survives backticks and newlines: nothing inside is rendered."""
+    text = " ".join((text or "").split())
+    run = max((len(m) for m in re.findall(r"`+", text)), default=0)
+    ticks = "`" * (run + 1)
+    return f"{ticks} {text} {ticks}"
 
 
 def _fence(text: str | None) -> str:
@@ -187,11 +429,23 @@ def _fence(text: str | None) -> str:
     return f"{ticks}text\n{text}\n{ticks}"
 
 
+def _chart_rows(r: SessionReport) -> dict:
+    def n(k: int, word: str) -> str:
+        return f"{k} {word}" + ("" if k == 1 else "s")
+
+    return {
+        "topic_rows": [(t.topic, t.score, n(t.answered, "answer")) for t in r.topics],
+        "difficulty_rows": [(d.difficulty, d.score, n(d.questions, "question")) for d in r.difficulties],
+        "trend_rows": [(t.created_at.strftime("%m-%d %H:%M"), t.score) for t in r.trend],
+        "coverage_rows": [(f"Q{q.position}", *q.coverage) for q in r.questions if q.key_points],
+    }
+
+
 def render(report: SessionReport, fmt: str) -> str:
     if fmt == "json":
         return report.model_dump_json(indent=2)
     if fmt == "html":
-        return _env().get_template("report.html.j2").render(r=report)
+        return _env().get_template("report.html.j2").render(r=report, **_chart_rows(report))
     if fmt == "md":
         return _env().get_template("report.md.j2").render(r=report)
     raise ValueError(f"unknown report format {fmt!r}; use html, md or json")

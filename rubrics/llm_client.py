@@ -64,17 +64,31 @@ def is_loaded() -> bool:
     return _litellm is not None
 
 
-def response_cost(response: Any) -> float | None:
-    """Cost in USD, or None when litellm has no price for the model (it raises for those)."""
-    litellm = get_litellm()
-    try:
-        hidden = getattr(response, "_hidden_params", None) or {}
-        cost = hidden.get("response_cost")
-        if cost is None:
-            cost = litellm.completion_cost(completion_response=response)
-        return None if cost is None else float(cost)
-    except Exception:  # noqa: BLE001 - unknown models raise; a price is never worth a crash
+_unpriced: set[str] = set()
+
+
+def response_cost(response: Any, model: str) -> float | None:
+    """Cost in USD, or None when litellm has no price for the model (it raises for those).
+
+    litellm has usually priced the response already (``_hidden_params``); asking again for a
+    model it could not price costs ~1 ms of CPU per call, so such models are remembered."""
+    hidden = getattr(response, "_hidden_params", None) or {}
+    cost = hidden.get("response_cost") if isinstance(hidden, dict) else getattr(hidden, "response_cost", None)
+    if cost is not None:
+        try:
+            return float(cost)
+        except (TypeError, ValueError):
+            return None
+    if model in _unpriced:
         return None
+    try:
+        cost = get_litellm().completion_cost(completion_response=response)
+    except Exception:  # noqa: BLE001 - unknown models raise; a price is never worth a crash
+        cost = None
+    if cost is None:
+        _unpriced.add(model)
+        return None
+    return float(cost)
 
 
 def supports_json_schema(model: str) -> bool:

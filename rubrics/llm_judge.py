@@ -366,7 +366,7 @@ class LLMJudge:
         usage = getattr(resp, "usage", None)
         pt = int(getattr(usage, "prompt_tokens", 0) or 0)
         ct = int(getattr(usage, "completion_tokens", 0) or 0)
-        cost = response_cost(resp)
+        cost = response_cost(resp, self.model)
         ctx.tally.add(pt, ct, cost)
         text, finish = None, None
         try:
@@ -571,8 +571,8 @@ def _cap_to_offline(ctx: _Context, key_points: list[KeyPointVerdict], misconcept
         if all(x.id != m.id for x in merged):
             merged.append(m)
     if lowered:
-        flags.append(Flag(kind="manipulation" if any(f.kind == "manipulation" for f in flags) else "keyword_stuffing",
-                          detail=f"credit capped at the offline judge's coverage on {lowered} key point(s)"))
+        first = next(f for f in flags if f.kind in ("manipulation", "keyword_stuffing"))
+        first.detail = f"{first.detail}; credit capped at the offline judge's coverage on {lowered} key point(s)"
     return capped, merged
 
 

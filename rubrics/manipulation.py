@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from rubrics.text import (
     FUNCTION_WORDS_EN,
@@ -84,6 +85,16 @@ _GRADING_WORDS = re.compile(
 )
 
 
+#: Cheap pre-filter: every pattern above needs one of these, and most answers contain none.
+_TRIGGER = re.compile(
+    r"ignor|disregard|forget|overrid|bypass|\bgive|award|assign|grant|\bmark|\brate|score|grade|deserv|\byou\b|"
+    r"grader|rubric|criteria|deduct|penali|key\s*points?|instruction|\bdear\b|\bnote\b|message|credit|verdict|"
+    r"\bstatus|rating|system|assistant|judge|evaluator|<\||###|\[/?inst\]|<<|<\s*/?\s*system|"
+    r"忽略|无视|忘|跳过|不要理会|不用管|满分|最高分|10\s*分|十分|100\s*分|一百分|评分|打分|扣分|减分|扣除|你|要点|得分点|关键点|评委|考官|阅卷",
+    _I,
+)
+
+
 @dataclass
 class StuffingReport:
     """How much of an answer is a bare list of terms. ``list_spans`` are original-offset spans of
@@ -96,11 +107,18 @@ class StuffingReport:
     list_spans: list[tuple[int, int]] = field(default_factory=list)
 
 
-_ITEM_SPLIT = re.compile(r"[,，、;；/|]|\s[-–—]\s")
+_ITEM_SPLIT = re.compile(r"[,，、;；]|\s[-–—/|]\s")
 
 
+@lru_cache(maxsize=16384)
 def _words(text: str) -> list[str]:
     return TOKEN_RE.findall(fold(text)[0])
+
+
+_FUNCTION_ZH_RE = re.compile("|".join(sorted(FUNCTION_ZH, key=len, reverse=True)))
+
+
+_PLAIN_RE = re.compile(r"[\w\s\u3400-\u9fff]+")
 
 
 def _cjk_len(text: str) -> int:
@@ -110,7 +128,7 @@ def _cjk_len(text: str) -> int:
 def _function_count(text: str) -> int:
     n = sum(1 for w in _words(text) if w in FUNCTION_WORDS_EN)
     if has_cjk(text):
-        n += sum(text.count(f) for f in FUNCTION_ZH)
+        n += len(_FUNCTION_ZH_RE.findall(text))
     return n
 
 
@@ -119,27 +137,40 @@ def _size(text: str) -> int:
     return len(_words(text)) + (_cjk_len(text) + 1) // 2
 
 
+#: Words that open a clause of a sentence rather than a term ("which is fast", "so it converges").
+_CLAUSE_START = frozenset("which that because so is are was were it this these we you if when then thus and but or since while".split())
+
+
 def _is_term_item(item: str) -> bool:
     """A short item with no function word: a term, not a statement."""
     item = item.strip(" \t()（）[]【】.。:：")
     if not item:
         return False
-    return _size(item) <= 3 and _function_count(item) == 0
+    size = _size(item)
+    words = _words(item)
+    if words and words[0] in _CLAUSE_START:
+        return False
+    return size <= 4 and _function_count(item) <= size // 2
 
 
 def _is_bare_list(seg: str) -> tuple[bool, int]:
     """(list-like?, term items) for one sentence or line."""
     parts = [p for p in _ITEM_SPLIT.split(seg) if p.strip()]
-    if has_cjk(seg) and len(parts) < 4 and _function_count(seg) == 0:
+    if has_cjk(seg) and len(parts) < 4 and _function_count(seg) == 0 and _PLAIN_RE.fullmatch(seg):
         # Chinese terms separated by spaces: "方差 维度 softmax 饱和"
         parts = seg.split()
-    terms = sum(1 for p in parts if _is_term_item(p))
-    density = _function_count(seg) / max(1, _size(seg))
-    if len(parts) >= 4 and terms >= 0.8 * len(parts) and density < 0.08:
+    term_parts = [p for p in parts if _is_term_item(p)]
+    terms = len(term_parts)
+    size = max(1, _size(seg))
+    density = _function_count(seg) / size
+    # most items are terms AND most words are in them: "它平滑、上方无界、非单调，因此小的负输出能让梯度继续流动"
+    # enumerates properties and then explains them, which is prose
+    term_share = sum(_size(p) for p in term_parts) / size
+    if len(parts) >= 4 and terms >= (0.7 if len(parts) >= 5 else 0.8) * len(parts) and term_share >= 0.55 and density < 0.3:
         return True, terms
     # a run of words with no connecting word at all ("softmax saturation gradient variance d_k ...")
     if not has_cjk(seg) and len(_words(seg)) >= 6 and _function_count(seg) == 0:
-        return True, max(terms, len(_words(seg)) // 2)
+        return True, max(terms, 2 * len(_words(seg)) // 3)
     if has_cjk(seg) and _cjk_len(seg) >= 8 and _function_count(seg) == 0 and cjk_ratio(seg) > 0.5:
         return True, max(terms, _cjk_len(seg) // 3)
     return False, terms
@@ -150,8 +181,8 @@ def analyze_stuffing(answer: str) -> StuffingReport:
 
     Deliberately narrow, because real answers enumerate things ("planning, memory, tools") and
     write terse bullets: a sentence is list-like only when it is >= 4 separated items, >= 80% of
-    them short terms without function words, with almost no function words overall (or a long run
-    of words with none). Five or more one-term lines in a row also form a list. The answer is
+    them (70% from 5 items) short terms with few function words, and function words are under 30%
+    of the sentence (or it is a long run of words with none). Five or more one-term lines in a row also form a list. The answer is
     flagged when >= 5 bare terms hold at least half of its words; then every term-only fragment of
     it counts as list-like too (the offline judge gives no full credit on evidence found there).
     """
@@ -224,6 +255,8 @@ def manipulation_spans(answer: str) -> list[tuple[int, int, str]]:
     """(start, end, why) for every manipulation found, expanded to whole sentences (for role turns,
     to the end of the turn) so that removing them leaves only the candidate's own answer."""
     found: list[tuple[int, int, str]] = []
+    if not _TRIGGER.search(answer):
+        return found
     code = _outside_code(answer)
     for pat, why in _INSTRUCTION_PATTERNS:
         for m in pat.finditer(answer):
@@ -259,7 +292,7 @@ def _expand(answer: str, found: list[tuple[int, int, str]]) -> list[tuple[int, i
     out = []
     for s, e, why in found:
         for ss, se in sents:
-            if ss <= s < se or (ss <= s and se <= e) or (s <= ss < e):
+            if ss < e and s < se:
                 s, e = min(s, ss), max(e, se)
         out.append((s, e, why))
     out.sort()

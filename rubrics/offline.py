@@ -16,25 +16,30 @@ Three signals, each language-independent (a Chinese answer may use English terms
 * **overlap**: the share of the key point's own text (content words) found in the answer, a weak
   signal that breaks ties and grades points that have neither aliases nor keywords.
 
-Rules (``_credit``): full if an alias hits, or local keyword share >= ``KW_FULL`` (0.75), or
-local share >= ``KW_FULL_WITH_OVERLAP`` (0.6) with overlap >= 0.5. Partial if an alias nearly hits,
-or the global keyword share >= 0.5 backed by a second match (another entry, or overlap >= 0.4),
-since one common word ("token", "memory") is not half an explanation. Points with a single keyword
-entry need that keyword plus overlap/alias evidence for full credit. Points with no aliases and no
-keywords use overlap alone (full >= 0.7, partial >= 0.4).
+Rules (``_credit``): full if local keyword share >= ``KW_FULL`` (0.75), or local share >=
+``KW_FULL_WITH_OVERLAP`` (0.6) with overlap >= 0.6 or with every entry present somewhere, or an
+alias hits. Partial if an alias nearly hits, or the global keyword share >= 0.5 backed by a second
+match (another entry, or overlap >= 0.4): one common word ("token", "memory") is not half an
+explanation. A point with a single keyword entry needs that keyword plus overlap/alias evidence
+for full credit. Points with neither aliases nor keywords use overlap alone (full >= 0.7, partial
+>= 0.4). On a half answer this gives ~5/10, on one sentence of the reference ~2.5/10.
 
 Keyword stuffing
 ----------------
-Evidence only counts toward *full* credit when it sits in an explaining segment, not in a
-list-like one (``rubrics.manipulation.analyze_stuffing``: comma/newline-separated short terms with
-no function words). Evidence found only in list-like segments earns partial credit at most, and
-on at most ``max(1, n_points // 3)`` points (the heaviest). So a bare list of every keyword
-scores about 1-2/10, while a list appended to a real explanation neither helps nor hurts it.
+Evidence counts toward *full* credit only in explaining segments, not in bare lists
+(``rubrics.manipulation.analyze_stuffing``: separated short terms with few function words), when
+the whole answer is flagged as stuffing or when one list supplies terms for
+``STUFFED_LIST_POINTS`` (3) or more key points (2 if it has no verb or function word at all). A
+short enumeration inside an honest answer ("BERT-base 有 12 层、768 维、1.1 亿参数") is how facts are
+stated and keeps its credit. List-only evidence earns partial credit at most, on at most
+``max(1, n_points // 3)`` points (the heaviest): a bare list of every keyword scores 1-2.5/10, and
+a list appended to a real answer adds at most one partial credit.
 
 Misconceptions and manipulation
 -------------------------------
-A misconception costs its penalty when one of its ``signals`` matches (stricter fuzzy bar than
-aliases) and is not negated in the words just before or inside the match ("it is not true
+A misconception costs its penalty when one of its ``signals`` matches (stricter than aliases:
+words in the signal's order, no fuzzy words, since a false penalty is worse than a miss) and is
+not negated in the words just before or inside the match ("it is not true
 that...", "不是", "并非"). Sentences that address the grader, fake verdict JSON and fake chat turns
 are flagged and masked out before grading, so they can neither add nor remove points.
 """
@@ -48,7 +53,7 @@ from dataclasses import dataclass
 
 from question_bank.models import KeyPoint, Misconception, Question
 from rubrics.derive import effective_rubric
-from rubrics.manipulation import analyze_stuffing, manipulation_spans, mask_spans
+from rubrics.manipulation import _function_count, analyze_stuffing, manipulation_spans, mask_spans
 from rubrics.text import (
     NEGATION_EN,
     STOPWORDS_EN,
@@ -78,11 +83,12 @@ ALIAS_NEAR = 0.75
 KW_FULL = 0.75
 KW_FULL_WITH_OVERLAP = 0.6
 KW_PARTIAL = 0.5
-OVERLAP_FULL_SUPPORT = 0.5
+OVERLAP_FULL_SUPPORT = 0.6
 OVERLAP_PARTIAL_SUPPORT = 0.4
 OVERLAP_ONLY_FULL = 0.7
 OVERLAP_ONLY_PARTIAL = 0.4
 WINDOW = 3  # sentences
+STUFFED_LIST_POINTS = 3  # a list giving evidence for this many points is stuffing (2 if verbless)
 
 _CACHE_SIZE = 2048
 
@@ -207,28 +213,47 @@ def _local_share(ctx: _Ctx, hit_lists: list[list[tuple[int, int]]]) -> tuple[flo
     return best / n, best_sent
 
 
-def _evaluate(ctx: _Ctx, p: _Point) -> _Signal:
-    alias = None
-    for ph in p.aliases:
-        hit = match_phrase(ctx.doc, ph)
-        if hit and (alias is None or hit.score > alias.score or (hit.score == alias.score and ctx.explains(hit.start) and not ctx.explains(alias.start))):
-            alias = hit
-            if hit.score >= 1.0 and ctx.explains(hit.start):
-                break
-    best = (0.0, 0.0, 0, 0, -1, [])  # local, any, matched, n, sentence, hits
+def _verbless(seg: str) -> bool:
+    """No function word and no Chinese copula/possessive: terms, not an enumeration of facts
+    ("BERT-base has 12 layers, 768 hidden" and "BERT-base 有 12 层、768 维" both have one)."""
+    return _function_count(seg) == 0 and not re.search(r"有|是|为", seg)
+
+
+def _collect(ctx: _Ctx, p: _Point) -> tuple[list[PhraseHit], list[list[list[tuple[int, int]]]]]:
+    """Raw matches of a point: alias hits, and keyword hits per entry for each keyword list."""
+    aliases = [h for h in (match_phrase(ctx.doc, ph) for ph in p.aliases) if h is not None]
     lists = []
     if p.en:
-        lists.append(([_entry_hits(ctx, e) for e in p.en]))
+        lists.append([_entry_hits(ctx, e) for e in p.en])
     if p.zh:
-        lists.append(([_entry_hits(ctx, e) for e in p.zh]))
+        lists.append([_entry_hits(ctx, e) for e in p.zh])
     if p.en and p.zh and len(p.en) == len(p.zh):
         lists.append([a + b for a, b in zip(lists[0], lists[1], strict=True)])
+    return aliases, lists
+
+
+def _sentences_hit(ctx: _Ctx, collected: tuple[list[PhraseHit], list[list[list[tuple[int, int]]]]]) -> set[int]:
+    aliases, lists = collected
+    out = {ctx.doc.sentence_of(h.start) for h in aliases}
+    out.update(ctx.doc.sentence_of(s) for hl in lists for h in hl for s, _ in h)
+    return out
+
+
+def _evaluate(ctx: _Ctx, p: _Point, collected: tuple[list[PhraseHit], list[list[list[tuple[int, int]]]]]) -> _Signal:
+    alias_hits, lists = collected
+    alias = None
+    for hit in alias_hits:
+        if alias is None or (hit.score, ctx.explains(hit.start)) > (alias.score, ctx.explains(alias.start)):
+            alias = hit
+    best = None  # local, any, matched, n, sentence, hits
     for hl in lists:
         local, sent = _local_share(ctx, hl)
         anyshare = _share(hl)
         cand = (local, anyshare, sum(1 for h in hl if h), len(hl), sent, hl)
-        if (cand[0], cand[1]) > (best[0], best[1]):
+        if best is None or (cand[0], cand[1]) > (best[0], best[1]):
             best = cand
+    if best is None:
+        best = (0.0, 0.0, 0, 0, -1, [])
     local, anyshare, matched, n, sent, hl = best
     ev = None
     ev_explained = False
@@ -245,10 +270,21 @@ def _evaluate(ctx: _Ctx, p: _Point) -> _Signal:
                 # list-only evidence: quote the first occurrence's sentence
                 ev = min(spans)
     overlap = 0.0
+    ov_hits: list[tuple[int, int]] = []
     for terms in (p.overlap_en, p.overlap_zh):
         if terms:
-            got = sum(1 for sp in terms if match_spelling(ctx.doc, sp))
-            overlap = max(overlap, got / len(terms))
+            hits = [match_spelling(ctx.doc, sp) for sp in terms]
+            share = sum(1 for h in hits if h) / len(terms)
+            if share > overlap:
+                overlap, ov_hits = share, [h[0] for h in hits if h]
+    if ev is None and ov_hits:
+        # no keyword evidence: quote the sentence holding most of the point's own words
+        by_sent: dict[int, list[tuple[int, int]]] = {}
+        for span in ov_hits:
+            by_sent.setdefault(ctx.doc.sentence_of(span[0]), []).append(span)
+        si, spans = max(by_sent.items(), key=lambda kv: (len(kv[1]), _explaining(ctx, kv[0])))
+        ev = (min(a for a, _ in spans), max(b for _, b in spans))
+        ev_explained = si not in ctx.list_sents
     return _Signal(
         alias=alias,
         alias_explained=bool(alias and ctx.explains(alias.start)),
@@ -260,6 +296,10 @@ def _evaluate(ctx: _Ctx, p: _Point) -> _Signal:
         ev=ev,
         ev_explained=ev_explained,
     )
+
+
+def _explaining(ctx: _Ctx, si: int) -> bool:
+    return si not in ctx.list_sents
 
 
 def _credit(sig: _Signal) -> tuple[Credit, str, tuple[int, int] | None, bool]:
@@ -274,7 +314,8 @@ def _credit(sig: _Signal) -> tuple[Credit, str, tuple[int, int] | None, bool]:
             return Credit.partial, "touches on the point", sig.ev, False
         return Credit.none, "not mentioned", None, False
     kw_full = sig.kw_n >= 2 and (
-        sig.kw_local >= KW_FULL or (sig.kw_local >= KW_FULL_WITH_OVERLAP and sig.overlap >= OVERLAP_FULL_SUPPORT)
+        sig.kw_local >= KW_FULL
+        or (sig.kw_local >= KW_FULL_WITH_OVERLAP and (sig.overlap >= OVERLAP_FULL_SUPPORT or sig.kw_any >= 1.0))
     )
     if kw_full:
         # quote where the point's concepts come together rather than wherever an alias occurs
@@ -435,13 +476,25 @@ class OfflineJudge:
                 Flag(kind="keyword_stuffing", detail=f"{stuffing.short_items} bare terms make up {stuffing.list_word_share:.0%} of the answer")
             )
         doc = analyze(graded)
+        ctx = _Ctx(doc=doc, answer=answer, list_sents=set())
+        collected = [_collect(ctx, p) for p in comp.points]
         list_sents = {doc.sentence_of(s) for s, e in stuffing.list_spans}
-        ctx = _Ctx(doc=doc, answer=answer, list_sents=list_sents)
+        if not stuffing.flagged:
+            # In an honest answer a list is an enumeration ("12 layers, 768 hidden, 12 heads") and
+            # may carry a point; a list that touches many points at once is stuffing.
+            hits_per_sent = [_sentences_hit(ctx, c) for c in collected]
+            list_sents = {
+                s
+                for s in list_sents
+                if (n := sum(1 for h in hits_per_sent if s in h)) >= STUFFED_LIST_POINTS
+                or (n >= 2 and _verbless(graded[slice(*doc.sentences[s])]))
+            }
+        ctx.list_sents = list_sents
 
         kps: list[KeyPointVerdict] = []
         list_only: list[int] = []
-        for p in comp.points:
-            credit, why, ev, only_list = _credit(_evaluate(ctx, p))
+        for p, c in zip(comp.points, collected, strict=True):
+            credit, why, ev, only_list = _credit(_evaluate(ctx, p, c))
             evidence = evidence_span(answer, *ev) if credit != Credit.none and ev else None
             if credit != Credit.none and not evidence:
                 credit, why = Credit.none, "no quotable evidence"

@@ -22,6 +22,7 @@ from functools import lru_cache
 
 import snowballstemmer
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import Levenshtein
 
 _WS = re.compile(r"\s+")
 
@@ -65,7 +66,11 @@ def detect_lang(text: str) -> str:
 # --------------------------------------------------------------------------------------------
 # Folding with an offset map back to the original
 
-_SPECIAL = {"√": " sqrt ", "−": "-", "–": "-", "—": "-", "’": "'", "‘": "'", "“": '"', "”": '"', "×": " x "}
+_SPECIAL = {"√": " sqrt "}  # expands: needs the slow, mapped path
+_SAME_LEN = str.maketrans({"−": "-", "–": "-", "—": "-", "’": "'", "‘": "'", "“": '"', "”": '"', "×": "x", "·": " "})
+
+
+_SPECIAL_RE = re.compile("[" + "".join(_SPECIAL) + "]")
 
 
 def fold(text: str) -> tuple[str, list[int] | None]:
@@ -76,6 +81,15 @@ def fold(text: str) -> tuple[str, list[int] | None]:
     """
     if text.isascii():
         return text.lower(), None
+    text = text.translate(_SAME_LEN)
+    if not _SPECIAL_RE.search(text):
+        # Fast path: NFKC and lower() kept the length, so (barring an expansion exactly
+        # cancelled by a contraction, which does not occur in practice) offsets map 1:1.
+        n = unicodedata.normalize("NFKC", text)
+        if len(n) == len(text):
+            low = n.lower()
+            if len(low) == len(text):
+                return low, None
     out: list[str] = []
     idx: list[int] = []
     for i, ch in enumerate(text):
@@ -100,7 +114,9 @@ def fold_term(text: str) -> str:
 # --------------------------------------------------------------------------------------------
 # English tokens, stems, stopwords
 
-TOKEN_RE = re.compile(r"[a-z0-9\u03b1-\u03c9]+")
+#: Letters and digits are separate tokens ("12.9b" -> 12, 9, b; "fp16" -> fp, 16): answers glue
+#: units to numbers in every possible way, and rubric terms are tokenised the same way.
+TOKEN_RE = re.compile(r"[a-z\u03b1-\u03c9]+|[0-9]+")
 
 STOPWORDS_EN = frozenset(
     """a about above after again against all also am an and any are as at be because been before
@@ -119,7 +135,7 @@ FUNCTION_WORDS_EN = frozenset(
     to in on at by for with from into because so since thus therefore hence if when while where then
     than as but and or not no can could will would should must may might do does did has have had
     makes make causes cause lets let gives give means mean becomes become keeps keep helps help
-    uses use needs need each every both there their they we you i one""".split()
+    uses use needs need each every both there their they we you i""".split()
 )
 
 #: Words that flip or bound a claim. They are stopwords for topic matching but must be kept when
@@ -131,7 +147,7 @@ POLARITY_EN = frozenset(
 #: Contracted negations as tokenised ("doesn't" -> "doesn", "t"): they count as "not".
 NEG_CONTRACTIONS = frozenset("doesn isn aren don didn wasn weren won can couldn shouldn wouldn hasn haven hadn mustn".split())
 NEGATION_EN = frozenset({"not", "no", "never", "nor", "cannot", "neither", "without"}) | NEG_CONTRACTIONS
-POLARITY_ZH = ("不", "没", "无", "非", "只", "仅", "都", "总", "一定", "所有", "全部", "每个")
+POLARITY_ZH = ("不", "没", "无", "非", "只", "仅", "都", "总", "一定", "所有", "全部", "每个", "最", "更", "越")
 
 _STEMMER = snowballstemmer.stemmer("english")
 
@@ -163,9 +179,9 @@ STOPWORDS_ZH = frozenset(
 
 #: Function words and grammatical particles that turn a string of Chinese terms into a sentence.
 FUNCTION_ZH = (
-    "的", "了", "是", "会", "在", "让", "使", "把", "被", "因为", "所以", "由于", "如果", "就", "而", "则",
-    "可以", "能", "通过", "导致", "对", "将", "从", "为了", "也", "都", "需要", "时", "并", "但", "这",
-    "越", "更", "不", "没有", "即", "用",
+    "的", "了", "是", "会", "把", "被", "让", "使", "就", "而", "则", "也", "都", "因为", "所以", "由于", "如果",
+    "可以", "通过", "导致", "为了", "需要", "没有", "这样", "这个", "并且", "但是", "然后", "能够", "从而", "对于",
+    "因此", "其中", "就是", "不是", "不会", "不能",
 )
 
 _JIEBA = None
@@ -245,6 +261,12 @@ _CLAUSE_RE = re.compile(r"[,，;；:：、]|\s[-–—]\s")
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) of each sentence: split at . ! ? 。！？, at newlines, after bullets; stripped."""
+    return list(_sentence_spans(text))
+
+
+@lru_cache(maxsize=512)
+def _sentence_spans(text: str) -> tuple[tuple[int, int], ...]:
+    # cached: the judge, the stuffing check and every evidence quote split the same answer
     spans: list[tuple[int, int]] = []
     pos = 0
     for line in text.splitlines(keepends=True):
@@ -263,7 +285,7 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
             _push(text, spans, seg_start, start + em.end())
             seg_start = start + em.end()
         _push(text, spans, seg_start, start + len(body))
-    return spans
+    return tuple(spans)
 
 
 def _push(text: str, spans: list[tuple[int, int]], s: int, e: int) -> None:
@@ -309,9 +331,7 @@ def evidence_span(answer: str, start: int, end: int, max_chars: int = 220) -> st
     if e - s > max_chars:
         clauses = [c for c in clause_spans(answer, s, e) if c[1] > start and c[0] < end]
         if clauses:
-            cs, ce = clauses[0][0], clauses[-1][1]
-            # Widen to a neighbouring clause while it fits: one clause alone is often too terse.
-            s, e = cs, ce
+            s, e = clauses[0][0], clauses[-1][1]
         if e - s > max_chars:
             mid = (start + end) // 2
             s = max(s, mid - max_chars // 2)
@@ -399,8 +419,12 @@ class Doc:
                 if self._long_vocab is None:
                     self._long_vocab = [w for w in self.vocab if len(w) >= 5]
                 cached = []
-                for w, _score, _ in process.extract(word, self._long_vocab, scorer=fuzz.ratio, score_cutoff=82, limit=None):
-                    cached.extend(self.by_raw[w])
+                # one edit (two for long words), never on the first letter: typos rarely hit it,
+                # while encoder/decoder, prefill/refill differ exactly there
+                maxd = 1 if len(word) < 9 else 2
+                for w, _d, _ in process.extract(word, self._long_vocab, scorer=Levenshtein.distance, score_cutoff=maxd, limit=None):
+                    if w[0] == word[0]:
+                        cached.extend(self.by_raw[w])
                 self._fuzzy_cache[word] = cached
             hits.update(cached)
         return sorted(hits)
@@ -493,6 +517,9 @@ def match_spelling(doc: Doc, sp: Spelling, fuzzy: bool = False) -> list[tuple[in
             i = comp.find(sp.compact, i + 1)
         return out
     out = _match_words(doc, sp.words, fuzzy)
+    if sp.text.endswith("%"):
+        # "80%" is a share; the bare 80 of "80 layers" is not
+        out = [(s, e) for s, e in out if re.match(r"\s?(?:%|％|percent|per cent)", doc.text[e : e + 9], re.I)]
     if sp.joined and len(out) < 20:
         out += [(doc.tok_start[p], doc.tok_end[p]) for p in doc.token_positions(sp.joined)]
     return out
@@ -502,12 +529,20 @@ def _match_words(doc: Doc, words: tuple[str, ...], fuzzy: bool) -> list[tuple[in
     first = doc.token_positions(words[0], fuzzy)
     if len(words) == 1:
         return [(doc.tok_start[p], doc.tok_end[p]) for p in first]
-    rest = [set(doc.token_positions(w, fuzzy)) for w in words[1:]]
+    # "top-k" / "top k" also matches a concrete "top-2": the rubric names the variable
+    rest = [
+        set(doc.token_positions(w, fuzzy)) | (_numbers(doc) if w in ("k", "n") and words[i] == "top" else set())
+        for i, w in enumerate(words[1:])
+    ]
     out = []
     for p in first:
         if all(p + k + 1 in s for k, s in enumerate(rest)):
             out.append((doc.tok_start[p], doc.tok_end[p + len(words) - 1]))
     return out
+
+
+def _numbers(doc: Doc) -> set[int]:
+    return {i for i, w in enumerate(doc.tok_raw) if w.isdigit()}
 
 
 def match_entry(doc: Doc, entry: str) -> list[tuple[int, int]]:
@@ -545,6 +580,7 @@ def compile_phrase(raw: str) -> Phrase | None:
     if sp.cjk:
         content = tuple(dict.fromkeys(w for w in tokenize_zh(sp.text) if len(w) >= 2 or not has_cjk(w)))
         content = content + tuple(p for p in POLARITY_ZH if p in sp.text and not any(p in c for c in content))
+        content = tuple(sorted(content, key=lambda w: sp.compact.find(w.replace(" ", ""))))
     else:
         words = ("not" if w in NEG_CONTRACTIONS else w for w in sp.words)
         content = tuple(dict.fromkeys(w for w in words if w not in STOPWORDS_EN or w in POLARITY_EN))
@@ -565,8 +601,9 @@ def match_phrase(doc: Doc, ph: Phrase, strict: bool = False) -> PhraseHit | None
     Three ways to match, best score wins: the exact token sequence (1.0); a character-level
     alignment (rapidfuzz partial_ratio) that survives typos, accepted only when the phrase's short
     tokens ("d_k", "kv", "1") are really there, since one wrong letter in those changes the meaning;
-    and all content words inside one sentence in any order (0.9). ``strict`` (for misconception
-    signals, which cost points) raises the bar for the character-level path.
+    and the content words close together in one sentence (0.9, or 0.8 for two words), in any
+    order. ``strict`` (for misconception signals, which cost points) raises the character-level bar
+    and requires the words in the signal's order: a claim's meaning depends on it.
     """
     sp = ph.sp
     exact = match_spelling(doc, sp)
@@ -580,46 +617,92 @@ def match_phrase(doc: Doc, ph: Phrase, strict: bool = False) -> PhraseHit | None
             comp, idx = doc.compact
             al = fuzz.partial_ratio_alignment(sp.compact, comp, score_cutoff=cutoff)
             if al is not None and al.dest_end > al.dest_start:
-                best = PhraseHit(al.score / 100, idx[al.dest_start], idx[al.dest_end - 1] + 1)
+                s, e = idx[al.dest_start], idx[al.dest_end - 1] + 1
+                region = {doc.tok_raw[i] for i in doc.tokens_in(max(0, s - 4), e + 1)}
+                if all(w in region for w in ph.short) and _content_in(doc, ph, s, e, strict):
+                    best = PhraseHit(al.score / 100, s, e)
     elif len(sp.text) >= 10 and doc.tok_raw:
         al = fuzz.partial_ratio_alignment(sp.text, doc.folded, score_cutoff=cutoff)
         if al is not None and al.dest_end > al.dest_start:
             s, e = doc.orig(al.dest_start), doc.orig_end(al.dest_end)
             region = {doc.tok_raw[i] for i in doc.tokens_in(max(0, s - 4), e + 1)}
-            if all(w in region for w in ph.short):
+            if all(w in region for w in ph.short) and _content_in(doc, ph, s, e, strict):
                 best = PhraseHit(al.score / 100, s, e)
-    # all content words in one sentence, any order
+    # the content words close together in one sentence: any order for aliases, in order for claims
     need = 2 if sp.cjk else (3 if strict else 2)
-    if len(ph.content) >= need:
-        spans = []
+    if len(ph.content) >= need and (best is None or best.score < 0.9):
+        occs = []
         for w in ph.content:
-            if sp.cjk:
-                occ = match_spelling(doc, compile_spelling(w)) if compile_spelling(w) else []
+            wsp = compile_spelling(w)
+            if sp.cjk or (wsp is not None and wsp.cjk):
+                occ = match_spelling(doc, wsp) if wsp else []
             else:
-                occ = [(doc.tok_start[p], doc.tok_end[p]) for p in doc.token_positions(w, fuzzy=True)]
+                occ = [(doc.tok_start[p], doc.tok_end[p]) for p in doc.token_positions(w, fuzzy=not strict)]
             if not occ:
-                spans = []
+                occs = []
                 break
-            spans.append(occ)
-        if spans:
-            # is there one sentence holding every word?
-            common = None
-            for occ in spans:
-                sents = {doc.sentence_of(s) for s, _ in occ}
-                common = sents if common is None else common & sents
-                if not common:
-                    break
-            for si in sorted(common or ()):
-                ss, se = doc.sentences[si] if doc.sentences else (0, len(doc.text))
-                first = min(s for occ in spans for s, _ in occ if ss <= s < se)
-                last = max(e for occ in spans for s, e in occ if ss <= s < se)
-                # a claim's words scattered over a long sentence are not that claim
-                if strict and last - first > 2 * len(sp.text) + 10:
-                    continue
-                if best is None or 0.9 > best.score:
-                    best = PhraseHit(0.9, first, last)
-                break
+            occs.append(occ)
+        if occs:
+            limit = int(1.6 * len(sp.text)) + 12
+            win = _ordered_window(doc, occs, limit) if strict else _any_window(doc, occs, limit)
+            if win is not None:
+                # two words anywhere near each other are weaker evidence than three or more
+                score = 0.9 if len(ph.content) >= 3 else 0.8
+                if best is None or score > best.score:
+                    best = PhraseHit(score, *win)
     return best
+
+
+def _content_in(doc: Doc, ph: Phrase, s: int, e: int, strict: bool) -> bool:
+    """Every Latin content word of the phrase is really in [s, e) (a typo of it at most): a
+    character alignment scores "decoder" 96% like "encoder" but the meaning is reversed."""
+    for w in ph.content:
+        if has_cjk(w) or len(w) <= 3:
+            continue
+        pos = doc.token_positions(w, fuzzy=not strict)
+        if not any(s - 2 <= doc.tok_start[p] < e + 2 for p in pos):
+            return False
+    return True
+
+
+def _any_window(doc: Doc, occs: list[list[tuple[int, int]]], limit: int) -> tuple[int, int] | None:
+    """Smallest span holding one occurrence of each word, inside one sentence and ``limit`` chars."""
+    anchor_i = min(range(len(occs)), key=lambda i: len(occs[i]))
+    best = None
+    for a_s, a_e in occs[anchor_i][:20]:
+        sent = doc.sentence_of(a_s)
+        lo, hi = a_s, a_e
+        ok = True
+        for i, occ in enumerate(occs):
+            if i == anchor_i:
+                continue
+            cands = [(s, e) for s, e in occ if doc.sentence_of(s) == sent]
+            if not cands:
+                ok = False
+                break
+            s, e = min(cands, key=lambda x: abs(x[0] - a_s))
+            lo, hi = min(lo, s), max(hi, e)
+        if ok and hi - lo <= limit and (best is None or hi - lo < best[1] - best[0]):
+            best = (lo, hi)
+    return best
+
+
+def _ordered_window(doc: Doc, occs: list[list[tuple[int, int]]], limit: int) -> tuple[int, int] | None:
+    """The words in the phrase's order, inside one sentence and ``limit`` chars: a claim's meaning
+    depends on its order ("E4M3 has more precision than E5M2")."""
+    for s0, e0 in occs[0][:20]:
+        sent = doc.sentence_of(s0)
+        pos = e0
+        ok = True
+        for occ in occs[1:]:
+            nxt = [(s, e) for s, e in occ if s >= pos and doc.sentence_of(s) == sent]
+            if not nxt:
+                ok = False
+                break
+            pos = min(nxt)[1]
+        if ok and pos - s0 <= limit:
+            return (s0, pos)
+    return None
 
 
 def find_best(doc: Doc, phrases: Iterable[Phrase], strict: bool = False) -> PhraseHit | None:

@@ -260,9 +260,10 @@ def prompt_answer(body: dict) -> str:
 def verdict_for(body: dict, credit: str = "full", evidence: str | None = None, holistic: float = 10.0,
                 feedback: str = "Well done.") -> dict:
     """A verdict assessing every key point of the request with ``credit``; the evidence defaults
-    to the answer's first line, copied verbatim."""
-    answer = prompt_answer(body)
-    quote = evidence if evidence is not None else (answer.strip().splitlines() or [""])[0][:200]
+    to the answer's first sentence, copied verbatim."""
+    answer = prompt_answer(body).strip()
+    first = re.split(r"(?<=[.!?。！？])\s*|\n", answer, maxsplit=1)[0]
+    quote = evidence if evidence is not None else first[:300]
     return {
         "key_points": [
             {"id": kp, "credit": credit, "evidence": quote if credit != "none" else None, "rationale": "covered"}
@@ -276,5 +277,36 @@ def verdict_for(body: dict, credit: str = "full", evidence: str | None = None, h
 
 
 def gullible(body: dict) -> Reply:
-    """A judge that is completely fooled: everything covered, 10/10, evidence copied from the answer."""
+    """A judge that is completely fooled: everything covered, 10/10, evidence copied from the answer
+    (its first sentence, real text of the answer, so evidence checks alone cannot stop it)."""
     return Reply.json(verdict_for(body, "full", holistic=10.0))
+
+
+def bench_full(body: dict) -> Reply:
+    """Full credit quoting a sentence every benchmark answer contains."""
+    return Reply.json(verdict_for(body, "full", evidence="Dividing by sqrt(d_k) restores unit variance", holistic=9))
+
+
+RESPONDERS: dict[str, Responder] = {"gullible": gullible, "bench-full": bench_full}
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Serve from a separate process (benchmarks: the server's CPU must not share our GIL).
+    Prints ``PORT <n>`` once listening; exits when stdin closes."""
+    import argparse
+    import sys
+
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--delay", type=float, default=0.0)
+    ap.add_argument("--responder", choices=sorted(RESPONDERS), default="bench-full")
+    args = ap.parse_args(argv)
+    server = LLMServer(default=RESPONDERS[args.responder], delay=args.delay).start()
+    print(f"PORT {server.port}", flush=True)
+    try:
+        sys.stdin.read()
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()

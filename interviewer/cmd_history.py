@@ -1,0 +1,235 @@
+"""History commands: ``history``, ``progress``, ``export`` and ``drill``.
+
+Registered on the main app by ``interviewer.cli``; pandas and fsrs are imported inside the
+commands so ``interviewer --help`` stays free of them.
+"""
+
+# No `from __future__ import annotations`: typer reads the option types of the closures below at
+# definition time, and they come from interviewer.cli, which is still importing us.
+
+import json
+import os
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from interviewer.errors import UserError
+
+EXPORT_FORMATS = ("csv", "parquet", "json")
+
+
+def _load(data_dir_opt: Path | None, bank: list[Path] | None):  # noqa: ANN202
+    """Store, sessions, answers, and a bank that knows every question the history mentions
+    (the bundled bank plus the user banks any session named, when they still exist)."""
+    from interviewer.run import load_bank_or_fail, open_store
+
+    store = open_store(data_dir_opt)
+    sessions = store.list_sessions()
+    extra = {p for s in sessions for p in s.settings.banks if Path(p).exists()}
+    qbank = load_bank_or_fail([*sorted(Path(p) for p in extra), *(bank or [])])
+    return store, sessions, store.all_answers(), qbank
+
+
+def _fmt(x: object, spec: str = ".1f") -> str:
+    if x is None or (isinstance(x, float) and x != x):
+        return "–"
+    return format(x, spec)
+
+
+def _bar(score: float | None, width: int = 20) -> str:
+    if score is None or score != score:
+        return ""
+    n = round(max(0.0, min(10.0, score)) / 10 * width)
+    return "█" * n + "·" * (width - n)
+
+
+def _spark(scores: list[float | None]) -> str:
+    ticks = "▁▂▃▄▅▆▇█"
+    return "".join(" " if s is None or s != s else ticks[min(7, int(s / 10 * 8))] for s in scores)
+
+
+def register(app: typer.Typer) -> None:  # noqa: C901 - one closure per command keeps the options together
+    from interviewer.cli import BankOpt, DataDirOpt, JudgeOpt
+
+    @app.command()
+    def history(
+        as_json: Annotated[bool, typer.Option("--json", help="Print the table as JSON.")] = False,
+        limit: Annotated[int, typer.Option("--limit", help="Show the newest N sessions (0: all).")] = 20,
+        bank: BankOpt = None,
+        data_dir_opt: DataDirOpt = None,
+    ) -> None:
+        """List past sessions with their scores."""
+        from reports import analytics as an
+
+        _, sessions, answers, qbank = _load(data_dir_opt, bank)
+        trend = an.session_trend(an.answers_frame(answers, qbank.questions, sessions), sessions)
+        if limit > 0:
+            trend = trend.tail(limit)
+        rows = [{"session_id": t.session_id, "created_at": t.created_at.isoformat(), "mode": t.mode,
+                 "status": t.status, "questions": int(t.questions), "answered": int(t.answered),
+                 "graded": int(t.graded), "score": None if t.score is None or t.score != t.score else round(t.score, 2),
+                 "topics": t.topics} for t in trend.itertuples()]
+        if as_json:
+            typer.echo(json.dumps(rows, ensure_ascii=False))
+            return
+        from rich.table import Table
+
+        from interviewer.run import console
+
+        if not rows:
+            console().print("No sessions yet. Start one with: interviewer start")
+            return
+        table = Table(title=f"{len(sessions)} session(s)")
+        for col in ("session (UTC date-time)", "mode", "answered", "score", "topics"):
+            table.add_column(col, justify="right" if col in ("answered", "score") else "left",
+                             overflow="fold", no_wrap=col != "topics", ratio=1 if col == "topics" else None)
+        for r in rows:
+            mode = r["mode"] + (" (unfinished)" if r["status"] != "finished" else "")
+            table.add_row(r["session_id"], mode,
+                          f"{r['answered']}/{r['questions']}", _fmt(r["score"]), r["topics"])
+        console().print(table)
+
+    @app.command()
+    def progress(
+        as_json: Annotated[bool, typer.Option("--json", help="Print mastery, trend and due count as JSON.")] = False,
+        bank: BankOpt = None,
+        data_dir_opt: DataDirOpt = None,
+    ) -> None:
+        """Topic mastery (strongest first, weakest last) and the score trend over sessions."""
+        from reports import analytics as an
+        from reports.review import due_reviews, replay
+
+        _, sessions, answers, qbank = _load(data_dir_opt, bank)
+        df = an.answers_frame(answers, qbank.questions, sessions)
+        mastery = an.topic_mastery(df)
+        trend = an.session_trend(df, sessions)
+        mu = an.overall_mean(df)
+        due = len(due_reviews(replay(answers)))
+        topics = [{"topic": r.topic, "mastery": round(float(r.mastery), 2), "answers": int(r.answers),
+                   "mean": round(float(r.mean), 2), "last": round(float(r.last), 2),
+                   "change": None if r.change != r.change else round(float(r.change), 2)} for r in mastery.itertuples()]
+        scores = [None if s is None or s != s else round(float(s), 2) for s in trend["score"]]
+        if as_json:
+            typer.echo(json.dumps({"overall": None if mu is None else round(mu, 2), "topics": topics,
+                                   "sessions": [{"session_id": i, "score": s} for i, s in zip(trend["session_id"], scores)],
+                                   "due": due}, ensure_ascii=False))
+            return
+        from rich.table import Table
+
+        from interviewer.run import console
+
+        out = console()
+        if not topics:
+            out.print("No graded answers yet. Start with: interviewer start")
+            return
+        table = Table(title=f"Topic mastery · overall {_fmt(mu)} / 10 · weakest last")
+        for col in ("topic", "mastery", "", "answers", "mean", "last", "change"):
+            table.add_column(col, justify="left" if col in ("topic", "") else "right")
+        for t in topics:
+            style = "green" if t["mastery"] >= 7 else ("yellow" if t["mastery"] >= 4 else "red")
+            change = "" if t["change"] is None else f"{t['change']:+.1f}"
+            table.add_row(t["topic"], f"[{style}]{t['mastery']:.1f}[/{style}]", f"[{style}]{_bar(t['mastery'])}[/{style}]",
+                          str(t["answers"]), f"{t['mean']:.1f}", f"{t['last']:.1f}", change)
+        out.print(table)
+        recent = scores[-20:]
+        if recent:
+            first, last = next((s for s in recent if s is not None), None), recent[-1]
+            out.print(f"Trend over the last {len(recent)} session(s): {_spark(recent)}  "
+                      f"{_fmt(first)} → {_fmt(last)}")
+        out.print(f"Due for review: {due} question(s).")
+        weakest = [t["topic"] for t in topics[::-1][:2]]
+        out.print("Drill the weakest: interviewer drill " + " ".join(f"--topic {t}" for t in weakest))
+        out.print("[dim]Mastery: recency-weighted mean (half-life 14 days) shrunk toward your overall mean "
+                  "by 3 pseudo-answers, so one answer cannot dominate a topic.[/dim]")
+
+    @app.command()
+    def export(
+        fmt: Annotated[str, typer.Option("--format", "-f", help="csv, parquet or json.")] = "csv",
+        output: Annotated[Optional[Path], typer.Option("--output", "-o", help="File to write ('-': stdout for csv/json). Default: the data dir's exports folder.")] = None,
+        bank: BankOpt = None,
+        data_dir_opt: DataDirOpt = None,
+    ) -> None:
+        """Export every answer with its latest verdict (one row per answer)."""
+        if fmt not in EXPORT_FORMATS:
+            raise UserError(f"--format {fmt!r} is not supported; use csv, parquet or json")
+        from reports import analytics as an
+
+        store, sessions, answers, qbank = _load(data_dir_opt, bank)
+        df = an.answers_frame(answers, qbank.questions, sessions)
+        to_stdout = output is not None and str(output) == "-"
+        if to_stdout and fmt == "parquet":
+            raise UserError("parquet cannot go to stdout; pass --output FILE.parquet")
+        if fmt == "json":
+            text = json.dumps(an.export_records(df), ensure_ascii=False, indent=1)
+        elif fmt == "csv":
+            text = df.to_csv(index=False)
+        if to_stdout:
+            sys.stdout.write(text)
+            return
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+        path = output or store.path.parent / "exports" / f"answers-{stamp}.{fmt}"
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if fmt == "parquet":
+                try:
+                    df.to_parquet(path, index=False)
+                except ImportError:
+                    raise UserError("parquet export needs pyarrow: pip install 'mock-interview-grader[parquet]'") from None
+            else:
+                path.write_text(text, encoding="utf-8")
+        except OSError as e:
+            raise UserError(f"cannot write {path}: {e.strerror or e}; choose another --output") from None
+        typer.echo(f"{len(df)} answer(s) -> {path}")
+
+    @app.command()
+    def drill(
+        count: Annotated[int, typer.Option("--count", "-n", help="Number of questions.")] = 5,
+        minutes: Annotated[Optional[float], typer.Option("--minutes", "-m", help="Drill length; default: 3/5/8 min per easy/medium/hard question.")] = None,
+        topic: Annotated[Optional[list[str]], typer.Option("--topic", "-t", help="Only these topics (repeatable).")] = None,
+        seed: Annotated[Optional[int], typer.Option("--seed", help="Make the choice reproducible.")] = None,
+        lang: Annotated[str, typer.Option("--lang", help="en or zh.")] = "en",
+        answers: Annotated[Optional[Path], typer.Option("--answers", help="Non-interactive: a JSONL file, one {\"answer\": ...} per line.")] = None,
+        judge: JudgeOpt = None,
+        bank: BankOpt = None,
+        data_dir_opt: DataDirOpt = None,
+    ) -> None:
+        """Drill your weakest topics and the questions due for review (spaced repetition)."""
+        from interviewer.drill import select_drill
+        from interviewer.run import build_judge, console, ensure_answer_source, read_scripted, run_interview
+        from interviewer.session import MINUTES_BY_DIFFICULTY, create_session
+        from reports.records import SessionSettings
+
+        if lang not in ("en", "zh"):
+            raise UserError(f"--lang {lang!r} is not supported; use en or zh")
+        if minutes is not None and minutes <= 0:
+            raise UserError("--minutes must be positive")
+        scripted = read_scripted(answers)
+        ensure_answer_source(scripted)
+        store, sessions, history_answers, qbank = _load(data_dir_opt, bank)
+        picks = select_drill(qbank, history_answers, count, topic or [], seed)
+        plan = [p.question_id for p in picks]
+        total_minutes = minutes or sum(MINUTES_BY_DIFFICULTY[qbank.get(q).difficulty] for q in plan)
+        judge_obj = build_judge(judge, store=store)
+
+        from rich.table import Table
+
+        table = Table(title=f"Drill: {len(plan)} question(s), {total_minutes:.0f} minutes", show_lines=False)
+        table.add_column("#", justify="right")
+        table.add_column("question", overflow="fold", ratio=2)
+        table.add_column("why it was chosen", overflow="fold", ratio=3)
+        for i, p in enumerate(picks, 1):
+            table.add_row(str(i), f"{p.question_id} ({qbank.get(p.question_id).difficulty})", p.reason)
+        console().print(table)
+        if len(plan) < count:
+            console().print(f"Only {len(plan)} question(s) fit; drilling those.")
+        settings = SessionSettings(
+            mode="drill", topics=topic or [], difficulty="mixed", count=len(plan), minutes=total_minutes, seed=seed,
+            judge=judge or os.environ.get("INTERVIEWER_JUDGE_MODEL") or "offline", lang=lang,  # type: ignore[arg-type]
+            banks=sorted({*(p for s in sessions for p in s.settings.banks if Path(p).exists()),
+                          *(str(p.resolve()) for p in bank or [])}),
+        )
+        session = create_session(store, settings, plan, {p.question_id: p.reason for p in picks})
+        run_interview(store, qbank, session, judge_obj, scripted)

@@ -1,0 +1,303 @@
+"""CLI commands around judging: ``grade`` (one answer), ``calibrate`` (agreement with human
+grades) and ``regrade`` (answers whose grading failed, or all of a session's with --all).
+
+Registered by ``interviewer.cli`` through ``register(app)``; everything heavy is imported inside
+the commands so ``interviewer --help`` stays instant and never imports litellm.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from interviewer.errors import UserError
+
+DataDirOpt = Annotated[
+    Optional[Path],
+    typer.Option("--data-dir", help="Where history, the judge cache and the call log live (env INTERVIEWER_DATA_DIR)."),
+]
+BankOpt = Annotated[Optional[list[Path]], typer.Option("--bank", help="Extra bank YAML file or folder (repeatable).")]
+JudgeOpt = Annotated[
+    Optional[str],
+    typer.Option("--judge", help="'offline' or a litellm model string, e.g. openai/gpt-4o-mini (env INTERVIEWER_JUDGE_MODEL)."),
+]
+ApiBaseOpt = Annotated[Optional[str], typer.Option("--api-base", help="OpenAI-compatible base URL for the judge model.")]
+ApiKeyEnvOpt = Annotated[Optional[str], typer.Option("--api-key-env", help="Name of the env var holding the judge's API key.")]
+RouterOpt = Annotated[Optional[Path], typer.Option("--router-config", help="YAML/JSON litellm Router config (several deployments).")]
+SamplesOpt = Annotated[int, typer.Option("--samples", min=1, max=9, help="Grade N times and take the per-point median.")]
+NoCacheOpt = Annotated[bool, typer.Option("--no-cache", help="Bypass the judge cache.")]
+TimeoutOpt = Annotated[Optional[float], typer.Option("--timeout", min=1.0, help="Seconds per request to the judge model.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output on stdout.")]
+
+#: Exit status of `grade` when the answer could not be graded (1 is for usage errors).
+EXIT_UNGRADED = 3
+
+
+def _is_llm(spec: str | None, router_config: Path | None) -> bool:
+    from interviewer.judge_factory import resolve_spec
+
+    return router_config is not None or resolve_spec(spec) != "offline"
+
+
+def _judge(spec, *, api_base, api_key_env, router_config, samples, no_cache, store, timeout=None, concurrency=None):  # noqa: ANN001, ANN202
+    from interviewer.judge_factory import make_judge
+
+    return make_judge(spec, api_base=api_base, api_key_env=api_key_env, router_config=router_config,
+                      samples=samples, use_cache=not no_cache, store=store, timeout=timeout, concurrency=concurrency)
+
+
+def _console(stderr: bool = False):  # noqa: ANN202
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+
+
+def _fmt(x: float | None, digits: int = 3) -> str:
+    return "n/a" if x is None else f"{x:.{digits}f}"
+
+
+def print_verdict(v, console) -> None:  # noqa: ANN001
+    """A verdict for people: score, per-point credits with evidence, penalties, flags, cost."""
+    from rich.markup import escape
+
+    if v.status != "graded":
+        console.print(f"[bold red]ungraded[/bold red]: {escape(v.reason or 'unknown reason')}")
+    else:
+        console.print(f"[bold]score {v.score:g} / {v.max_score:g}[/bold]  ({v.judge}{' · ' + v.model if v.model else ''})")
+    mark = {"full": "[green]✔ full   [/green]", "partial": "[yellow]◐ partial[/yellow]", "none": "[red]✘ none   [/red]"}
+    for kp in v.key_points:
+        console.print(f"  {mark[kp.credit.value]} ({kp.weight:g}) {escape(kp.text or kp.id)}")
+        if kp.evidence:
+            console.print(f"             [dim]“{escape(kp.evidence)}”[/dim]")
+    for m in v.misconceptions:
+        console.print(f"  [red]− {m.penalty:g}[/red] misconception: {escape(m.text or m.id)}")
+    for f in v.flags:
+        console.print(f"  [magenta]flag {f.kind}[/magenta]: {escape(f.detail)}")
+    if v.feedback:
+        console.print(f"\n{escape(v.feedback)}")
+    u = v.usage
+    if u.calls or u.cached:
+        if u.cached:
+            cost = "cached"
+        elif u.cost_usd is None:
+            cost = "cost unknown"
+        else:
+            cost = f"${u.cost_usd:.5f}"
+        console.print(f"[dim]{u.prompt_tokens}+{u.completion_tokens} tokens · {u.calls} call(s) · {cost} · "
+                      f"{u.duration_ms / 1000:.1f}s[/dim]")
+
+
+def grade(
+    question: Annotated[str, typer.Option("--question", "-q", help="Question id (see `interviewer bank list`).")],
+    answer_file: Annotated[Path, typer.Option("--answer-file", "-a", help="UTF-8 text file with the answer; '-' reads stdin.")],
+    judge: JudgeOpt = None,
+    api_base: ApiBaseOpt = None,
+    api_key_env: ApiKeyEnvOpt = None,
+    router_config: RouterOpt = None,
+    samples: SamplesOpt = 1,
+    no_cache: NoCacheOpt = False,
+    timeout: TimeoutOpt = None,
+    as_json: JsonOpt = False,
+    bank: BankOpt = None,
+    data_dir_opt: DataDirOpt = None,
+) -> None:
+    """Grade one answer to one question and print the verdict (exit 3 when it stays ungraded)."""
+    from interviewer.run import load_bank_or_fail, open_store
+    from rubrics.judge import grade_answer
+
+    if str(answer_file) == "-":
+        answer = sys.stdin.read()
+    else:
+        try:
+            answer = answer_file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            raise UserError(f"cannot read --answer-file {answer_file}: {getattr(e, 'strerror', None) or e}") from None
+    q = _get_question(load_bank_or_fail(bank), question)
+    store = open_store(data_dir_opt) if _is_llm(judge, router_config) else None
+    j = _judge(judge, api_base=api_base, api_key_env=api_key_env, router_config=router_config, samples=samples,
+               no_cache=no_cache, store=store, timeout=timeout)
+    v = grade_answer(j, q, answer)
+    if as_json:
+        typer.echo(v.model_dump_json(indent=2))
+    else:
+        print_verdict(v, _console())
+    if v.status != "graded":
+        _exit(EXIT_UNGRADED)
+
+
+def _exit(code: int) -> None:
+    """SystemExit, not typer.Exit: the CLI runs click with standalone_mode=False, where an Exit's
+    code is returned and dropped rather than becoming the process status."""
+    sys.stdout.flush()
+    raise SystemExit(code)
+
+
+def _get_question(qbank, qid: str):  # noqa: ANN001, ANN202
+    from question_bank.loader import BankError
+
+    try:
+        return qbank.get(qid)
+    except BankError as e:
+        raise UserError(str(e)) from None
+
+
+def calibrate(
+    file: Annotated[Path, typer.Argument(metavar="FILE.jsonl", help='Lines of {"id","question","reference_answer","answer","score","max_score"} (+ optional "key_points").')],
+    judge: JudgeOpt = None,
+    api_base: ApiBaseOpt = None,
+    api_key_env: ApiKeyEnvOpt = None,
+    router_config: RouterOpt = None,
+    concurrency: Annotated[int, typer.Option("--concurrency", "-c", min=1, max=256, help="Requests in flight for LLM judges.")] = 8,
+    samples: SamplesOpt = 1,
+    no_cache: NoCacheOpt = False,
+    timeout: TimeoutOpt = None,
+    as_json: JsonOpt = False,
+    out: Annotated[Optional[Path], typer.Option("--out", help="Write one CSV row per item: id,score,max_score,predicted,status.")] = None,
+    limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="Only the first N valid lines.")] = None,
+    data_dir_opt: DataDirOpt = None,
+) -> None:
+    """Grade human-graded answers and report agreement: n, Pearson, Spearman, QWK, exact and
+    adjacent agreement, MAE and standardised mean difference (judge minus human)."""
+    from interviewer.run import open_store
+    from rubrics.calibration import agrade_items, compute_metrics, grade_items, load_items, write_items_csv
+
+    if not file.is_file():
+        raise UserError(f"{file}: no such file; pass a JSONL file of human-graded answers")
+    items, problems = load_items(file)
+    err = _console(stderr=True)
+    for p in problems:
+        err.print(f"{file}: {p}", markup=False)
+    if limit:
+        items = items[:limit]
+    if not items:
+        raise UserError(f"{file}: no usable lines ({len(problems)} skipped); see the messages above")
+    llm = _is_llm(judge, router_config)
+    store = open_store(data_dir_opt) if llm and not no_cache else None
+    j = _judge(judge, api_base=api_base, api_key_env=api_key_env, router_config=router_config, samples=samples,
+               no_cache=no_cache, store=store, timeout=timeout, concurrency=concurrency)
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    progress = Progress(TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                        console=err, transient=True, disable=not err.is_terminal)
+    with progress:
+        task = progress.add_task("grading", total=len(items))
+
+        def done(_res) -> None:  # noqa: ANN001
+            progress.advance(task)
+
+        if hasattr(j, "agrade"):
+            import asyncio
+
+            results = asyncio.run(agrade_items(items, j, concurrency, on_done=done))
+        else:
+            results = grade_items(items, j, 1, on_done=done)
+    metrics = compute_metrics(results)
+    if out is not None:
+        try:
+            write_items_csv(results, out)
+        except OSError as e:
+            raise UserError(f"cannot write --out {out}: {e.strerror or e}") from None
+    ungraded_reasons = sorted({r.reason or "" for r in results if r.status != "graded"})
+    if as_json:
+        typer.echo(json.dumps({
+            "file": str(file), "judge": getattr(j, "model", None) or j.name, "metrics": metrics.as_dict(),
+            "skipped_lines": len(problems), "ungraded_reasons": ungraded_reasons[:10],
+        }, ensure_ascii=False))
+        return
+    con = _console()
+    from rich.table import Table
+
+    t = Table(title=f"calibration of {getattr(j, 'model', None) or j.name} on {file.name}", show_header=False)
+    t.add_column("metric")
+    t.add_column("value", justify="right")
+    rows = [
+        ("n (graded)", str(metrics.n)), ("ungraded", str(metrics.ungraded)), ("skipped lines", str(len(problems))),
+        ("scale (max_score)", f"{metrics.scale:g}"),
+        ("Pearson", _fmt(metrics.pearson)), ("Spearman", _fmt(metrics.spearman)),
+        ("quadratic weighted kappa", _fmt(metrics.qwk)),
+        ("exact agreement", _fmt(metrics.exact)), ("adjacent agreement (±1)", _fmt(metrics.adjacent)),
+        ("MAE", _fmt(metrics.mae)), ("standardised mean difference", _fmt(metrics.smd)),
+    ]
+    for k, v in rows:
+        t.add_row(k, v)
+    con.print(t)
+    for reason in ungraded_reasons[:5]:
+        err.print(f"ungraded: {reason}", markup=False)
+    if out is not None:
+        con.print(f"items written to {out}", markup=False)
+
+
+def regrade(
+    session: Annotated[str, typer.Argument(help="Session id, prefix, or 'latest'.")] = "latest",
+    judge: Annotated[Optional[str], typer.Option("--judge", help="Judge to use; default: the session's own judge.")] = None,
+    api_base: ApiBaseOpt = None,
+    api_key_env: ApiKeyEnvOpt = None,
+    router_config: RouterOpt = None,
+    samples: SamplesOpt = 1,
+    no_cache: NoCacheOpt = False,
+    timeout: TimeoutOpt = None,
+    all_answers: Annotated[bool, typer.Option("--all", help="Regrade every answer, not only the ungraded ones.")] = False,
+    as_json: JsonOpt = False,
+    bank: BankOpt = None,
+    data_dir_opt: DataDirOpt = None,
+) -> None:
+    """Grade again the answers of a session whose grading failed (or all of them with --all)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from interviewer.run import open_store, session_bank
+    from question_bank.loader import BankError
+    from rubrics.judge import grade_answer
+
+    store = open_store(data_dir_opt)
+    rec = store.get_session(session)
+    answers = store.answers(rec.id)
+    targets = [a for a in answers if all_answers or a.verdict is None or a.verdict.status != "graded"]
+    if not targets:
+        msg = f"nothing to regrade: all {len(answers)} answers of {rec.id} are graded (--all regrades them anyway)"
+        typer.echo(json.dumps({"session": rec.id, "regraded": []}) if as_json else msg)
+        return
+    qbank = session_bank(rec, bank)
+    spec = judge or rec.settings.judge
+    j = _judge(spec, api_base=api_base, api_key_env=api_key_env, router_config=router_config, samples=samples,
+               no_cache=no_cache, store=store, timeout=timeout)
+
+    def one(a):  # noqa: ANN001, ANN202
+        try:
+            q = qbank.get(a.question_id)
+        except BankError as e:
+            return a, None, str(e)
+        v = grade_answer(j, q, a.answer)
+        store.save_verdict(a.id, v)
+        return a, v, None
+
+    workers = max(1, min(len(targets), int(getattr(j, "concurrency", 1) or 1)))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="regrade") as pool:
+        outcomes = list(pool.map(one, targets))
+    rows = []
+    for a, v, problem in outcomes:
+        rows.append({
+            "answer_id": a.id, "position": a.position, "question_id": a.question_id,
+            "status": v.status if v else "skipped", "score": v.score if v else None,
+            "reason": (v.reason if v else problem),
+        })
+    if as_json:
+        typer.echo(json.dumps({"session": rec.id, "judge": spec, "regraded": rows}, ensure_ascii=False))
+    else:
+        for r in rows:
+            tail = f"{r['score']:g}/10" if r["score"] is not None else f"{r['status']}: {r['reason']}"
+            typer.echo(f"#{r['position'] + 1} {r['question_id']}: {tail}")
+        graded = sum(r["status"] == "graded" for r in rows)
+        typer.echo(f"regraded {len(rows)} answer(s) of {rec.id} with {spec}: {graded} graded, {len(rows) - graded} not")
+    if any(r["status"] != "graded" for r in rows):
+        _exit(EXIT_UNGRADED)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("grade")(grade)
+    app.command("calibrate")(calibrate)
+    app.command("regrade")(regrade)

@@ -1,0 +1,192 @@
+"""Analytics over the answer history, with pandas (import this module lazily: it pulls pandas in).
+
+Topic mastery
+-------------
+A plain mean per topic is misleading twice over: a topic seen once is judged on one answer, and
+an answer from two months ago weighs as much as yesterday's. Mastery therefore is a
+recency-weighted mean shrunk toward the candidate's overall mean::
+
+    w_i       = 0.5 ** (age_i / H)             age_i: days between answer i and the newest answer
+    mu        = sum_all(w_i * s_i) / sum_all(w_i)               the overall (weighted) mean
+    mastery_t = (sum_t(w_i * s_i) + K * mu) / (sum_t(w_i) + K)
+
+with half-life ``H = 14`` days and prior strength ``K = 3`` pseudo-answers. A topic with one bad
+answer moves only a quarter of the way from ``mu`` toward it, while a topic answered badly again
+and again sinks to its own mean. Scores are the verdicts' 0-10 scores; ungraded answers are left
+out (a judge failure says nothing about the candidate); skipped or empty answers count as 0.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import datetime
+
+import pandas as pd
+
+from question_bank.models import Question
+from reports.records import AnswerRecord, SessionRecord
+
+HALF_LIFE_DAYS = 14.0
+PRIOR_STRENGTH = 3.0
+
+ANSWER_COLUMNS = [
+    "answer_id", "session_id", "session_created_at", "mode", "position", "question_id", "topic", "subtopic",
+    "difficulty", "submitted_at", "seconds_used", "seconds_allowed", "ended", "status", "score", "max_score",
+    "key_points_full", "key_points_partial", "key_points_missed", "misconceptions", "flags", "judge", "model",
+    "prompt_version", "prompt_tokens", "completion_tokens", "cost_usd", "answer", "feedback", "reason",
+    "verdict_json",
+]
+
+
+def answers_frame(answers: Iterable[AnswerRecord], questions: dict[str, Question],
+                  sessions: Iterable[SessionRecord] = ()) -> pd.DataFrame:
+    """One row per answer with its latest verdict; the shape ``export`` writes and the rest reads."""
+    by_session = {s.id: s for s in sessions}
+    rows = []
+    for a in answers:
+        q = questions.get(a.question_id)
+        s = by_session.get(a.session_id)
+        v = a.verdict
+        credits = [k.credit.value for k in v.key_points] if v else []
+        rows.append({
+            "answer_id": a.id, "session_id": a.session_id,
+            "session_created_at": s.created_at if s else None, "mode": s.settings.mode if s else None,
+            "position": a.position, "question_id": a.question_id,
+            "topic": q.topic if q else "unknown", "subtopic": q.subtopic if q else "",
+            "difficulty": q.difficulty if q else "unknown",
+            "submitted_at": a.submitted_at, "seconds_used": a.seconds_used, "seconds_allowed": a.seconds_allowed,
+            "ended": a.ended, "status": v.status if v else "pending", "score": v.score if v else None,
+            "max_score": v.max_score if v else 10.0,
+            "key_points_full": credits.count("full"), "key_points_partial": credits.count("partial"),
+            "key_points_missed": credits.count("none"),
+            "misconceptions": len(v.misconceptions) if v else 0,
+            "flags": ",".join(f.kind for f in v.flags) if v else "",
+            "judge": v.judge if v else None, "model": v.model if v else None,
+            "prompt_version": v.prompt_version if v else None,
+            "prompt_tokens": v.usage.prompt_tokens if v else 0,
+            "completion_tokens": v.usage.completion_tokens if v else 0,
+            "cost_usd": v.usage.cost_usd if v else None,
+            "answer": a.answer, "feedback": v.feedback if v else "", "reason": v.reason if v else None,
+            "verdict_json": v.model_dump_json() if v else None,
+        })
+    df = pd.DataFrame(rows, columns=ANSWER_COLUMNS)
+    for col in ("submitted_at", "session_created_at"):
+        df[col] = pd.to_datetime(df[col], utc=True)
+    df["score"] = pd.to_numeric(df["score"], errors="coerce").astype("float64")
+    return df.sort_values(["submitted_at", "session_id", "position"], kind="stable").reset_index(drop=True)
+
+
+def _graded(df: pd.DataFrame) -> pd.DataFrame:
+    return df[(df["status"] == "graded") & df["score"].notna()]
+
+
+def recency_weights(submitted_at: pd.Series, as_of: datetime | pd.Timestamp | None = None,
+                    half_life_days: float = HALF_LIFE_DAYS) -> pd.Series:
+    ref = pd.Timestamp(as_of) if as_of is not None else submitted_at.max()
+    if ref.tzinfo is None:
+        ref = ref.tz_localize("UTC")
+    age_days = ((ref - submitted_at).dt.total_seconds() / 86400.0).clip(lower=0)
+    return 0.5 ** (age_days / half_life_days)
+
+
+def overall_mean(df: pd.DataFrame, as_of: datetime | None = None) -> float | None:
+    g = _graded(df)
+    if g.empty:
+        return None
+    w = recency_weights(g["submitted_at"], as_of)
+    return float((w * g["score"]).sum() / w.sum())
+
+
+def topic_mastery(df: pd.DataFrame, as_of: datetime | None = None, half_life_days: float = HALF_LIFE_DAYS,
+                  prior_strength: float = PRIOR_STRENGTH) -> pd.DataFrame:
+    """Per topic: mastery (see the module docstring), answers, plain mean, last score and the change
+    of the latest session's mean against the topic's earlier answers; strongest first."""
+    cols = ["topic", "mastery", "answers", "mean", "last", "change", "last_at"]
+    g = _graded(df).copy()
+    if g.empty:
+        return pd.DataFrame(columns=cols)
+    g["w"] = recency_weights(g["submitted_at"], as_of, half_life_days)
+    g["ws"] = g["w"] * g["score"]
+    mu = g["ws"].sum() / g["w"].sum()
+    agg = g.groupby("topic").agg(ws=("ws", "sum"), w=("w", "sum"), answers=("score", "size"),
+                                 mean=("score", "mean"), last=("score", "last"), last_at=("submitted_at", "max"))
+    agg["mastery"] = (agg["ws"] + prior_strength * mu) / (agg["w"] + prior_strength)
+    agg["change"] = g.groupby("topic")[["session_id", "score"]].apply(_latest_change)
+    out = agg.reset_index()[cols]
+    return out.sort_values(["mastery", "topic"], ascending=[False, True], kind="stable").reset_index(drop=True)
+
+
+def _latest_change(g: pd.DataFrame) -> float | None:
+    """Mean of the topic's answers in its latest session minus the mean of its earlier ones."""
+    last_session = g["session_id"].iloc[-1]
+    now = g[g["session_id"] == last_session]["score"]
+    before = g[g["session_id"] != last_session]["score"]
+    return float(now.mean() - before.mean()) if len(before) else float("nan")
+
+
+def session_trend(df: pd.DataFrame, sessions: Iterable[SessionRecord]) -> pd.DataFrame:
+    """One row per session, oldest first, scored as the report scores it: the mean over graded
+    answers, with questions of the plan that were never reached counting as 0."""
+    rows = []
+    by_session = {k: v for k, v in df.groupby("session_id")} if not df.empty else {}
+    for s in sorted(sessions, key=lambda s: s.created_at):
+        g = by_session.get(s.id)
+        answered = 0 if g is None else len(g)
+        graded = pd.Series(dtype="float64") if g is None else _graded(g)["score"]
+        not_reached = max(0, len(s.plan) - answered) if s.status == "finished" else 0
+        n = len(graded) + not_reached
+        rows.append({
+            "session_id": s.id, "created_at": s.created_at, "mode": s.settings.mode, "status": s.status,
+            "questions": len(s.plan), "answered": answered, "graded": len(graded),
+            "score": float(graded.sum() / n) if n else None,
+            "topics": ", ".join(sorted(set(g["topic"]))) if g is not None else "",
+        })
+    out = pd.DataFrame(rows, columns=["session_id", "created_at", "mode", "status", "questions", "answered",
+                                      "graded", "score", "topics"])
+    out["created_at"] = pd.to_datetime(out["created_at"], utc=True)
+    return out
+
+
+def key_point_frame(answers: Iterable[AnswerRecord], questions: dict[str, Question]) -> pd.DataFrame:
+    """One row per (graded answer, key point): the raw material of 'what to study next'."""
+    rows = []
+    for a in answers:
+        v = a.verdict
+        if v is None or v.status != "graded":
+            continue
+        q = questions.get(a.question_id)
+        texts = {k.id: k.text.en for k in q.rubric.key_points} if q else {}
+        for k in v.key_points:
+            rows.append({"question_id": a.question_id, "topic": q.topic if q else "unknown",
+                         "key_point_id": k.id, "text": k.text or texts.get(k.id, k.id), "credit": k.credit.value,
+                         "weight": k.weight, "submitted_at": a.submitted_at})
+    df = pd.DataFrame(rows, columns=["question_id", "topic", "key_point_id", "text", "credit", "weight", "submitted_at"])
+    df["submitted_at"] = pd.to_datetime(df["submitted_at"], utc=True)
+    return df
+
+
+def most_missed(kp: pd.DataFrame, limit: int = 12) -> pd.DataFrame:
+    """Key points missed most often (a partial counts half), leaving out those the latest answer
+    covered in full: a point you have since learned is not advice any more."""
+    cols = ["topic", "question_id", "key_point_id", "text", "misses", "asked", "last_credit", "weight"]
+    if kp.empty:
+        return pd.DataFrame(columns=cols)
+    kp = kp.sort_values("submitted_at", kind="stable").copy()
+    kp["miss"] = kp["credit"].map({"none": 1.0, "partial": 0.5, "full": 0.0})
+    agg = kp.groupby(["topic", "question_id", "key_point_id"], sort=False).agg(
+        text=("text", "last"), misses=("miss", "sum"), asked=("miss", "size"), last_credit=("credit", "last"),
+        weight=("weight", "last"), last_at=("submitted_at", "max"))
+    agg = agg[(agg["misses"] > 0) & (agg["last_credit"] != "full")].reset_index()
+    agg = agg.sort_values(["misses", "weight", "last_at"], ascending=[False, False, False], kind="stable")
+    return agg.head(limit)[cols].reset_index(drop=True)
+
+
+def export_records(df: pd.DataFrame) -> list[dict]:
+    """Rows for JSON export, with the verdict as a nested object rather than a string."""
+    out = []
+    for rec in json.loads(df.to_json(orient="records", date_format="iso")):
+        vj = rec.pop("verdict_json")
+        rec["verdict"] = json.loads(vj) if vj else None
+        out.append(rec)
+    return out

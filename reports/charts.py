@@ -1,0 +1,117 @@
+"""Inline SVG charts for the HTML report.
+
+Hand-written SVG rather than a plotting library: the report must open from disk with no network
+and no script, and stay readable in light mode, dark mode and print. Colours are therefore never
+written into the SVG; shapes carry classes (``c-good``, ``c-mid``, ``c-bad``, ``grid``...) that
+the page's stylesheet colours with its CSS variables. Every label is escaped here.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from markupsafe import Markup
+
+MAX = 10.0
+
+
+def band(score: float | None) -> str:
+    """The colour class of a 0-10 score, shared with the page so a number and its bar agree."""
+    if score is None:
+        return "c-none"
+    return "c-good" if score >= 7 else ("c-mid" if score >= 4 else "c-bad")
+
+
+def _svg(width: int, height: int, title: str, body: list[str]) -> Markup:
+    t = escape(title)
+    return Markup(
+        f'<svg class="chart" viewBox="0 0 {width} {height}" width="100%" role="img" aria-label="{t}" '
+        f'preserveAspectRatio="xMinYMin meet" xmlns="http://www.w3.org/2000/svg"><title>{t}</title>'
+        + "".join(body) + "</svg>"
+    )
+
+
+def score_bars(rows: list[tuple[str, float | None, str]], title: str, width: int = 440) -> Markup:
+    """Horizontal 0-10 bars, one per (label, score, note); ``width`` is the viewBox width, chosen
+    close to the rendered width so the text is drawn at its natural size."""
+    row_h = 26
+    label_w = min(150, max(60, 7 * max((len(r[0]) for r in rows), default=8) + 10))
+    bar_w = width - label_w - 100
+    height = row_h * len(rows) + 24
+    body = [f'<line class="grid" x1="{label_w + bar_w * x / MAX:.1f}" y1="0" x2="{label_w + bar_w * x / MAX:.1f}" '
+            f'y2="{height - 18}"/>' for x in (0, 5, 10)]
+    body += [f'<text class="axis" x="{label_w + bar_w * x / MAX:.1f}" y="{height - 4}" text-anchor="middle">{x}</text>'
+             for x in (0, 5, 10)]
+    for i, (label, score, note) in enumerate(rows):
+        y = i * row_h + 4
+        short = label if len(label) <= 22 else label[:21] + "…"
+        body.append(f'<text x="{label_w - 8}" y="{y + 14}" text-anchor="end">{escape(short)}</text>')
+        body.append(f'<rect class="track" x="{label_w}" y="{y + 3}" width="{bar_w}" height="14" rx="3"/>')
+        if score is not None:
+            w = max(2.0, bar_w * min(score, MAX) / MAX)
+            body.append(f'<rect class="{band(score)}" x="{label_w}" y="{y + 3}" width="{w:.1f}" height="14" rx="3">'
+                        f'<title>{escape(label)}: {score:.1f}/10</title></rect>')
+        value = "–" if score is None else f"{score:.1f}"
+        body.append(f'<text x="{label_w + bar_w + 8}" y="{y + 14}"><tspan class="value">{value}</tspan>'
+                    f'<tspan class="axis" dx="6">{escape(note)}</tspan></text>')
+    return _svg(width, height, title, body)
+
+
+def score_trend(points: list[tuple[str, float | None]], current: int | None = None,
+                title: str = "Score per session") -> Markup:
+    """A line over sessions (oldest left); the current session's dot is drawn larger."""
+    width, height, left, right, top, bottom = 680, 150, 34, 16, 12, 30
+    pw, ph = width - left - right, height - top - bottom
+    n = len(points)
+
+    def x(i: int) -> float:
+        return left + (pw / 2 if n == 1 else pw * i / (n - 1))
+
+    def y(s: float) -> float:
+        return top + ph * (1 - min(max(s, 0.0), MAX) / MAX)
+
+    body = []
+    for v in (0, 5, 10):
+        body.append(f'<line class="grid" x1="{left}" y1="{y(v):.1f}" x2="{width - right}" y2="{y(v):.1f}"/>')
+        body.append(f'<text class="axis" x="{left - 6}" y="{y(v) + 4:.1f}" text-anchor="end">{v}</text>')
+    pts = [(x(i), y(s), i, lbl, s) for i, (lbl, s) in enumerate(points) if s is not None]
+    if len(pts) > 1:
+        body.append('<polyline class="line" points="' + " ".join(f"{px:.1f},{py:.1f}" for px, py, *_ in pts) + '"/>')
+    for px, py, i, lbl, s in pts:
+        r = 6 if i == current else 3.5
+        cls = f"dot {band(s)}" + (" current" if i == current else "")
+        body.append(f'<circle class="{cls}" cx="{px:.1f}" cy="{py:.1f}" r="{r}"><title>{escape(lbl)}: {s:.1f}/10</title></circle>')
+    step = max(1, n // 8)
+    for i, (lbl, _) in enumerate(points):
+        if i % step == 0 or i == n - 1:
+            anchor = "start" if i == 0 and n > 1 else ("end" if i == n - 1 and n > 1 else "middle")
+            body.append(f'<text class="axis" x="{x(i):.1f}" y="{height - 8}" text-anchor="{anchor}">{escape(lbl)}</text>')
+    return _svg(width, height, title, body)
+
+
+def coverage_bars(rows: list[tuple[str, float, float, float]], title: str = "Key-point coverage") -> Markup:
+    """Stacked bars per question: share of rubric weight covered fully, partly, not at all."""
+    label_w, bar_w, row_h, width = 60, 560, 22, 680
+    height = row_h * len(rows) + 26
+    body = []
+    for i, (label, full, partial, none) in enumerate(rows):
+        y = i * row_h + 4
+        total = full + partial + none
+        body.append(f'<text x="{label_w - 8}" y="{y + 13}" text-anchor="end">{escape(label)}</text>')
+        if total <= 0:
+            body.append(f'<rect class="track" x="{label_w}" y="{y + 2}" width="{bar_w}" height="14" rx="3"/>')
+            continue
+        xpos = float(label_w)
+        for part, cls, name in ((full, "c-good", "covered"), (partial, "c-mid", "partly covered"), (none, "c-miss", "missed")):
+            if part > 0:
+                w = bar_w * part / total
+                body.append(f'<rect class="{cls}" x="{xpos:.1f}" y="{y + 2}" width="{w:.1f}" height="14">'
+                            f'<title>{escape(label)}: {100 * part / total:.0f}% {name}</title></rect>')
+                xpos += w
+        body.append(f'<text class="axis" x="{label_w + bar_w + 8}" y="{y + 13}">{100 * (full + partial / 2) / total:.0f}%</text>')
+    ly = height - 8
+    legend = ((label_w, "c-good", "covered"), (label_w + 100, "c-mid", "partly"), (label_w + 180, "c-miss", "missed"))
+    for lx, cls, name in legend:
+        body.append(f'<rect class="{cls}" x="{lx}" y="{ly - 9}" width="10" height="10"/>'
+                    f'<text class="axis" x="{lx + 14}" y="{ly}">{name}</text>')
+    return _svg(width, height, title, body)

@@ -1,0 +1,107 @@
+"""Quality gates on the bundled bank: coverage, both languages everywhere, sane rubrics, no
+near-duplicates, and rubrics that the offline judge can actually grade."""
+
+from __future__ import annotations
+
+import itertools
+import re
+
+import pytest
+from rapidfuzz import fuzz, process
+
+from question_bank.loader import load_bank
+from question_bank.models import DIFFICULTIES
+from rubrics.offline import OfflineJudge
+
+
+@pytest.fixture(scope="module")
+def bank():
+    return load_bank()
+
+
+@pytest.fixture(scope="module")
+def questions(bank):
+    return list(bank.questions.values())
+
+
+def test_size_and_coverage(bank):
+    stats = bank.stats()
+    assert stats["questions"] >= 300
+    assert len(stats["topics"]) >= 20
+    for topic, cells in stats["topics"].items():
+        assert all(cells[d] >= 1 for d in DIFFICULTIES), topic
+    n = stats["questions"]
+    medium = sum(c["medium"] for c in stats["topics"].values())
+    hard = sum(c["hard"] for c in stats["topics"].values())
+    assert medium >= n / 3 and hard >= n / 5
+
+
+def test_ids_are_prefixed_by_topic_and_unique(questions):
+    ids = [q.id for q in questions]
+    assert len(ids) == len(set(ids))
+    assert all(q.id.startswith(q.topic + "-") for q in questions)
+
+
+def test_both_languages_everywhere(questions):
+    for q in questions:
+        assert q.text.zh and q.reference_answer.zh, q.id
+        assert re.search(r"[\u4e00-\u9fff]", q.text.zh), q.id
+        for kp in q.rubric.key_points:
+            assert kp.text.zh, (q.id, kp.id)
+            assert kp.aliases.en and kp.aliases.zh, (q.id, kp.id)
+            assert kp.keywords.en and kp.keywords.zh, (q.id, kp.id)
+        for m in q.rubric.misconceptions:
+            assert m.text.zh and m.signals.en and m.signals.zh, (q.id, m.id)
+        for f in q.follow_ups:
+            assert f.zh, q.id
+
+
+def test_rubric_shape(questions):
+    for q in questions:
+        assert 3 <= len(q.rubric.key_points) <= 6, q.id
+        assert all(kp.weight > 0 for kp in q.rubric.key_points), q.id
+        assert 1 <= len(q.rubric.misconceptions) <= 3, q.id
+        assert all(0 < m.penalty <= 5 for m in q.rubric.misconceptions), q.id
+        assert 1 <= len(q.follow_ups) <= 2, q.id
+        assert q.tags, q.id
+
+
+def test_reference_answers_have_interview_length(questions):
+    for q in questions:
+        sentences = [s for s in re.split(r"(?<=[.!?])\s+", q.reference_answer.en) if len(s.split()) > 2]
+        assert 3 <= len(sentences) <= 12, (q.id, len(sentences))
+
+
+def test_no_near_duplicate_questions(questions):
+    texts = [q.text.en.lower() for q in questions]
+    scores = process.cdist(texts, texts, scorer=fuzz.token_set_ratio, workers=1)
+    dupes = [
+        (questions[i].id, questions[j].id, scores[i][j])
+        for i, j in itertools.combinations(range(len(texts)), 2)
+        if scores[i][j] >= 90
+    ]
+    assert not dupes, dupes[:10]
+
+
+def test_offline_judge_gives_own_reference_full_marks(questions):
+    judge = OfflineJudge()
+    low = []
+    for q in questions:
+        for lang in ("en", "zh"):
+            score = judge.grade(q, q.reference_answer.get(lang)).score
+            if score < 9.0:
+                low.append((q.id, lang, score))
+    assert not low, low
+
+
+def test_offline_judge_gives_other_topics_reference_near_zero(questions):
+    judge = OfflineJudge()
+    topics = sorted({q.topic for q in questions})
+    high = []
+    for i, q in enumerate(questions):
+        others = [o for o in questions if o.topic == topics[(topics.index(q.topic) + 1 + i % 5) % len(topics)]]
+        other = others[i % len(others)]
+        score = judge.grade(q, other.reference_answer.en).score
+        if score > 2.0:
+            high.append((q.id, other.id, score))
+    assert len(high) <= len(questions) // 50, high  # at most 2% borderline overlaps (e.g. attention vs inference)
