@@ -50,12 +50,33 @@ def run_threads(judge, question, answers: list[str], workers: int) -> list:
         return list(pool.map(lambda a: judge.grade(question, a), answers))
 
 
+def run_bare_litellm(base_url: str, n: int, concurrency: int) -> None:
+    from rubrics.llm_client import get_litellm
+
+    litellm = get_litellm()
+
+    async def go(count: int) -> None:
+        sem = asyncio.Semaphore(concurrency)
+
+        async def one(i: int) -> None:
+            async with sem:
+                await litellm.acompletion(model=MODEL, api_base=base_url, api_key="sk-bench", max_retries=0,
+                                          timeout=30, messages=[{"role": "user", "content": f"hello {i}"}])
+
+        await asyncio.gather(*(one(i) for i in range(count)))
+
+    asyncio.run(go(concurrency))
+    return asyncio.run(go(n))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=1000)
     ap.add_argument("--latency", type=float, default=0.1)
     ap.add_argument("--concurrency", type=int, default=32)
     ap.add_argument("--mode", choices=["async", "threads", "both"], default="both")
+    ap.add_argument("--baseline", action="store_true",
+                    help="also time bare litellm.acompletion calls: the ceiling any litellm-based judge can reach here")
     ap.add_argument("--in-process-server", action="store_true",
                     help="run the server as a thread of this process (it then competes for our GIL)")
     args = ap.parse_args()
@@ -68,6 +89,13 @@ def main() -> None:
     try:
         base_url = server.base_url
         modes = ["async", "threads"] if args.mode == "both" else [args.mode]
+        if args.baseline:
+            started = time.perf_counter()
+            cpu0 = time.process_time()
+            run_bare_litellm(base_url, args.n, args.concurrency)
+            wall = time.perf_counter() - started
+            print(f"  bare litellm: wall {wall:.3f} s  ideal/actual {ideal / wall:.2f}  "
+                  f"client CPU {(time.process_time() - cpu0) / args.n * 1000:.2f} ms/call")
         for mode in modes:
             judge = make_judge(base_url, args.concurrency)
             # warm up: litellm import, client pools, the offline cross-check's caches

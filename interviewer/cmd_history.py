@@ -158,7 +158,7 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one closure per command 
         from reports import analytics as an
 
         store, sessions, answers, qbank = _load(data_dir_opt, bank)
-        df = an.answers_frame(answers, qbank.questions, sessions)
+        df = an.answers_frame(answers, qbank.questions, sessions, with_verdicts=True)
         to_stdout = output is not None and str(output) == "-"
         if to_stdout and fmt == "parquet":
             raise UserError("parquet cannot go to stdout; pass --output FILE.parquet")

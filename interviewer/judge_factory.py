@@ -33,6 +33,11 @@ def make_judge(spec: str | None = None, *, api_base: str | None = None, api_key_
         from rubrics.offline import OfflineJudge
 
         return OfflineJudge()
+    api_key = None
+    if api_key_env:
+        api_key = os.environ.get(api_key_env)
+        if not api_key:
+            raise UserError(f"--api-key-env {api_key_env}: that environment variable is not set or empty")
     from rubrics.llm_judge import LLMJudge, MemoryCache
 
     router = None
@@ -60,12 +65,7 @@ def make_judge(spec: str | None = None, *, api_base: str | None = None, api_key_
         problem = check_model(spec)
         if problem:
             raise UserError(f"litellm cannot use model {spec!r}: {problem}")
-    api_key = None
-    if api_key_env:
-        api_key = os.environ.get(api_key_env)
-        if not api_key:
-            raise UserError(f"--api-key-env {api_key_env}: that environment variable is not set or empty")
-    elif api_base and router is None and spec.startswith(_KEYLESS_OK) and not os.environ.get("OPENAI_API_KEY"):
+    if not api_key and api_base and router is None and spec.startswith(_KEYLESS_OK) and not os.environ.get("OPENAI_API_KEY"):
         api_key = "no-key-needed"  # a local OpenAI-compatible server; the SDK refuses an empty key
     kwargs: dict = {
         "api_base": api_base if router is None else None,

@@ -40,8 +40,10 @@ ANSWER_COLUMNS = [
 
 
 def answers_frame(answers: Iterable[AnswerRecord], questions: dict[str, Question],
-                  sessions: Iterable[SessionRecord] = ()) -> pd.DataFrame:
-    """One row per answer with its latest verdict; the shape ``export`` writes and the rest reads."""
+                  sessions: Iterable[SessionRecord] = (), with_verdicts: bool = False) -> pd.DataFrame:
+    """One row per answer with its latest verdict; the shape ``export`` writes and the rest reads.
+    ``verdict_json`` (the whole verdict) is filled only ``with_verdicts``: it costs more than
+    everything else together and only the export needs it."""
     by_session = {s.id: s for s in sessions}
     rows = []
     for a in answers:
@@ -68,7 +70,7 @@ def answers_frame(answers: Iterable[AnswerRecord], questions: dict[str, Question
             "completion_tokens": v.usage.completion_tokens if v else 0,
             "cost_usd": v.usage.cost_usd if v else None,
             "answer": a.answer, "feedback": v.feedback if v else "", "reason": v.reason if v else None,
-            "verdict_json": v.model_dump_json() if v else None,
+            "verdict_json": v.model_dump_json() if v and with_verdicts else None,
         })
     df = pd.DataFrame(rows, columns=ANSWER_COLUMNS)
     for col in ("submitted_at", "session_created_at"):
@@ -127,25 +129,26 @@ def _latest_change(g: pd.DataFrame) -> float | None:
 
 def session_trend(df: pd.DataFrame, sessions: Iterable[SessionRecord]) -> pd.DataFrame:
     """One row per session, oldest first, scored as the report scores it: the mean over graded
-    answers, with questions of the plan that were never reached counting as 0."""
-    rows = []
-    by_session = {k: v for k, v in df.groupby("session_id")} if not df.empty else {}
-    for s in sorted(sessions, key=lambda s: s.created_at):
-        g = by_session.get(s.id)
-        answered = 0 if g is None else len(g)
-        graded = pd.Series(dtype="float64") if g is None else _graded(g)["score"]
-        not_reached = max(0, len(s.plan) - answered) if s.status == "finished" else 0
-        n = len(graded) + not_reached
-        rows.append({
-            "session_id": s.id, "created_at": s.created_at, "mode": s.settings.mode, "status": s.status,
-            "questions": len(s.plan), "answered": answered, "graded": len(graded),
-            "score": float(graded.sum() / n) if n else None,
-            "topics": ", ".join(sorted(set(g["topic"]))) if g is not None else "",
-        })
-    out = pd.DataFrame(rows, columns=["session_id", "created_at", "mode", "status", "questions", "answered",
-                                      "graded", "score", "topics"])
+    answers, with questions of the plan that were never reached (in a finished session) counting as 0."""
+    cols = ["session_id", "created_at", "mode", "status", "questions", "answered", "graded", "score", "topics"]
+    out = pd.DataFrame([{"session_id": s.id, "created_at": s.created_at, "mode": s.settings.mode, "status": s.status,
+                         "questions": len(s.plan)} for s in sessions],
+                       columns=["session_id", "created_at", "mode", "status", "questions"])
+    g = _graded(df)
+    per = pd.DataFrame({
+        "answered": df.groupby("session_id").size(),
+        "graded": g.groupby("session_id").size(),
+        "total": g.groupby("session_id")["score"].sum(),
+        "topics": df.groupby("session_id")["topic"].agg(lambda t: ", ".join(sorted(set(t)))),
+    })
+    out = out.join(per, on="session_id")
+    out[["answered", "graded"]] = out[["answered", "graded"]].fillna(0).astype(int)
+    out["topics"] = out["topics"].fillna("")
+    unreached = (out["questions"] - out["answered"]).clip(lower=0).where(out["status"] == "finished", 0)
+    n = out["graded"] + unreached
+    out["score"] = (out["total"].fillna(0.0) / n).where(n > 0)
     out["created_at"] = pd.to_datetime(out["created_at"], utc=True)
-    return out
+    return out.sort_values("created_at", kind="stable").reset_index(drop=True)[cols]
 
 
 def key_point_frame(answers: Iterable[AnswerRecord], questions: dict[str, Question]) -> pd.DataFrame:
