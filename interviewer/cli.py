@@ -15,6 +15,10 @@ from typing import Annotated, Optional
 import typer
 
 from interviewer.errors import UserError
+from interviewer.options import (
+    AnswersOpt, ApiBaseOpt, ApiKeyEnvOpt, BankOpt, CountOpt, DataDirOpt, JudgeOpt, LangOpt, MinutesOpt,
+    NoCacheOpt, RouterOpt, SamplesOpt, SeedOpt, TopicOpt,
+)
 
 app = typer.Typer(
     name="interviewer",
@@ -27,36 +31,17 @@ app = typer.Typer(
 bank_app = typer.Typer(help="Inspect and validate question banks.", no_args_is_help=True)
 app.add_typer(bank_app, name="bank")
 
-DataDirOpt = Annotated[
-    Optional[Path],
-    typer.Option("--data-dir", help="Where history and reports live (default: the user data dir; env INTERVIEWER_DATA_DIR)."),
-]
-BankOpt = Annotated[
-    Optional[list[Path]],
-    typer.Option("--bank", help="Extra bank YAML file or folder (repeatable; env INTERVIEWER_BANK)."),
-]
-JudgeOpt = Annotated[
-    Optional[str],
-    typer.Option("--judge", help="'offline' (default) or a litellm model string, e.g. openai/gpt-4o-mini (env INTERVIEWER_JUDGE_MODEL)."),
-]
-ApiBaseOpt = Annotated[Optional[str], typer.Option("--api-base", help="OpenAI-compatible base URL for the judge model.")]
-ApiKeyEnvOpt = Annotated[Optional[str], typer.Option("--api-key-env", help="Name of the env var holding the judge's API key.")]
-RouterOpt = Annotated[Optional[Path], typer.Option("--router-config", help="YAML/JSON litellm Router config (several deployments).")]
-SamplesOpt = Annotated[int, typer.Option("--samples", min=1, max=9, help="Grade N times and take the per-point median.")]
-NoCacheOpt = Annotated[bool, typer.Option("--no-cache", help="Bypass the judge cache.")]
-
-
 # -- interview ---------------------------------------------------------------------------------
 
 @app.command()
 def start(
-    topic: Annotated[Optional[list[str]], typer.Option("--topic", "-t", help="Topic id (repeatable); default: all topics.")] = None,
+    topic: TopicOpt = None,
     difficulty: Annotated[str, typer.Option("--difficulty", "-d", help="easy, medium, hard or mixed.")] = "mixed",
-    count: Annotated[int, typer.Option("--count", "-n", help="Number of questions.")] = 5,
-    minutes: Annotated[Optional[float], typer.Option("--minutes", "-m", help="Interview length; default: 3/5/8 min per easy/medium/hard question.")] = None,
-    seed: Annotated[Optional[int], typer.Option("--seed", help="Draw the same questions again.")] = None,
-    lang: Annotated[str, typer.Option("--lang", help="en or zh: the language questions are asked in.")] = "en",
-    answers: Annotated[Optional[Path], typer.Option("--answers", help="Non-interactive: a JSONL file, one {\"answer\": ...} per line.")] = None,
+    count: CountOpt = 5,
+    minutes: MinutesOpt = None,
+    seed: SeedOpt = None,
+    lang: LangOpt = "en",
+    answers: AnswersOpt = None,
     judge: JudgeOpt = None,
     api_base: ApiBaseOpt = None,
     api_key_env: ApiKeyEnvOpt = None,
@@ -68,42 +53,36 @@ def start(
 ) -> None:
     """Run a timed mock interview, grade every answer, and write the report."""
     from interviewer.draw import draw_questions
-    from interviewer.session import MINUTES_BY_DIFFICULTY, create_session
-    from reports.records import SessionSettings
-
-    if lang not in ("en", "zh"):
-        raise UserError(f"--lang {lang!r} is not supported; use en or zh")
-    if minutes is not None and minutes <= 0:
-        raise UserError("--minutes must be positive")
     from interviewer.run import (
-        build_judge, ensure_answer_source, load_bank_or_fail, open_store, read_scripted, run_interview,
+        build_judge, check_interview_options, ensure_answer_source, judge_settings, load_bank_or_fail,
+        open_store, plan_minutes, read_scripted, run_interview,
     )
     from interviewer.scripted import pinned_positions
+    from interviewer.session import create_session
+    from reports.records import SessionSettings
 
+    check_interview_options(lang, minutes)
     scripted = read_scripted(answers)
     ensure_answer_source(scripted)
     store = open_store(data_dir_opt)
     qbank = load_bank_or_fail(bank)
-
     plan = draw_questions(qbank, topic or [], difficulty, count, seed,
                           pinned=pinned_positions(scripted) if scripted else None)
-    total_minutes = minutes or sum(MINUTES_BY_DIFFICULTY[qbank.get(q).difficulty] for q in plan)
     judge_obj = build_judge(judge, api_base=api_base, api_key_env=api_key_env, router_config=router_config,
                             samples=samples, no_cache=no_cache, store=store)
     settings = SessionSettings(
-        topics=topic or [], difficulty=difficulty, count=count, minutes=total_minutes, seed=seed,
-        judge=judge or os.environ.get("INTERVIEWER_JUDGE_MODEL") or "offline", lang=lang,  # type: ignore[arg-type]
-        banks=[str(p.resolve()) for p in bank or []],
+        topics=topic or [], difficulty=difficulty, count=count, minutes=plan_minutes(qbank, plan, minutes),
+        seed=seed, lang=lang, banks=[str(p.resolve()) for p in bank or []],  # type: ignore[arg-type]
+        **judge_settings(judge, api_base, api_key_env, router_config, samples),
     )
-    session = create_session(store, settings, plan)
-    run_interview(store, qbank, session, judge_obj, scripted)
+    run_interview(store, qbank, create_session(store, settings, plan), judge_obj, scripted)
 
 
 @app.command()
 def resume(
     session: Annotated[str, typer.Argument(help="Session id or prefix; default: the newest unfinished one.")] = "latest-active",
-    answers: Annotated[Optional[Path], typer.Option("--answers", help="Non-interactive answers (JSONL).")] = None,
-    judge: JudgeOpt = None,
+    answers: AnswersOpt = None,
+    judge: Annotated[Optional[str], typer.Option("--judge", help="Judge for the remaining answers; default: the session's own.")] = None,
     api_base: ApiBaseOpt = None,
     api_key_env: ApiKeyEnvOpt = None,
     no_cache: NoCacheOpt = False,
@@ -111,7 +90,7 @@ def resume(
     data_dir_opt: DataDirOpt = None,
 ) -> None:
     """Continue an interrupted interview where it stopped (answers already given are kept)."""
-    from interviewer.run import build_judge, ensure_answer_source, open_store, read_scripted, run_interview, session_bank
+    from interviewer.run import ensure_answer_source, open_store, read_scripted, run_interview, session_bank, session_judge
 
     store = open_store(data_dir_opt)
     rec = store.get_session(session)
@@ -120,8 +99,8 @@ def resume(
     scripted = read_scripted(answers)
     ensure_answer_source(scripted)
     qbank = session_bank(rec, bank)
-    judge_obj = build_judge(judge or rec.settings.judge, api_base=api_base, api_key_env=api_key_env,
-                            no_cache=no_cache, store=store)
+    judge_obj = session_judge(rec.settings, store, judge=judge, api_base=api_base, api_key_env=api_key_env,
+                              no_cache=no_cache)
     run_interview(store, qbank, rec, judge_obj, scripted)
 
 
@@ -135,14 +114,14 @@ def report(
 ) -> None:
     """Write the feedback report of a session."""
     from interviewer.run import open_store, session_bank
-    from reports.report import FORMATS, build_report, render
+    from reports.report import FORMATS, render, report_for
 
     if fmt not in FORMATS:
         raise UserError(f"--format {fmt!r} is not supported; use html, md or json")
     store = open_store(data_dir_opt)
     rec = store.get_session(session)
     qbank = session_bank(rec, bank)
-    text = render(build_report(rec, store.answers(rec.id), qbank.questions), fmt)
+    text = render(report_for(store, rec, qbank.questions), fmt)
     if output is not None and str(output) == "-":
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
         return
@@ -190,7 +169,7 @@ def bank_stats(as_json: Annotated[bool, typer.Option("--json")] = False, bank: B
 
 @bank_app.command("list")
 def bank_list(
-    topic: Annotated[Optional[list[str]], typer.Option("--topic", "-t")] = None,
+    topic: TopicOpt = None,
     difficulty: Annotated[Optional[str], typer.Option("--difficulty", "-d")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
     bank: BankOpt = None,
@@ -283,7 +262,7 @@ def main() -> None:
     from question_bank.loader import BankError
 
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)  # click returns an Exit's code here instead of raising it
     except (UserError, BankError) as e:
         typer.echo(f"error: {e}", err=True)
         sys.exit(1)
@@ -303,6 +282,7 @@ def main() -> None:
             raise
         typer.echo(f"error: internal error: {e.__class__.__name__}: {e} (set INTERVIEWER_DEBUG=1 for details)", err=True)
         sys.exit(2)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

@@ -4,11 +4,7 @@ Registered on the main app by ``interviewer.cli``; pandas and fsrs are imported 
 commands so ``interviewer --help`` stays free of them.
 """
 
-# No `from __future__ import annotations`: typer reads the option types of the closures below at
-# definition time, and they come from interviewer.cli, which is still importing us.
-
 import json
-import os
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -17,6 +13,10 @@ from typing import Annotated, Optional
 import typer
 
 from interviewer.errors import UserError
+from interviewer.options import (
+    AnswersOpt, ApiBaseOpt, ApiKeyEnvOpt, BankOpt, CountOpt, DataDirOpt, JudgeOpt, LangOpt, MinutesOpt, NoCacheOpt,
+    RouterOpt, SamplesOpt, SeedOpt, TopicOpt,
+)
 
 EXPORT_FORMATS = ("csv", "parquet", "json")
 
@@ -52,8 +52,6 @@ def _spark(scores: list[float | None]) -> str:
 
 
 def register(app: typer.Typer) -> None:  # noqa: C901 - one closure per command keeps the options together
-    from interviewer.cli import BankOpt, DataDirOpt, JudgeOpt
-
     @app.command()
     def history(
         as_json: Annotated[bool, typer.Option("--json", help="Print the table as JSON.")] = False,
@@ -186,33 +184,39 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one closure per command 
 
     @app.command()
     def drill(
-        count: Annotated[int, typer.Option("--count", "-n", help="Number of questions.")] = 5,
-        minutes: Annotated[Optional[float], typer.Option("--minutes", "-m", help="Drill length; default: 3/5/8 min per easy/medium/hard question.")] = None,
-        topic: Annotated[Optional[list[str]], typer.Option("--topic", "-t", help="Only these topics (repeatable).")] = None,
-        seed: Annotated[Optional[int], typer.Option("--seed", help="Make the choice reproducible.")] = None,
-        lang: Annotated[str, typer.Option("--lang", help="en or zh.")] = "en",
-        answers: Annotated[Optional[Path], typer.Option("--answers", help="Non-interactive: a JSONL file, one {\"answer\": ...} per line.")] = None,
+        count: CountOpt = 5,
+        minutes: MinutesOpt = None,
+        topic: TopicOpt = None,
+        seed: SeedOpt = None,
+        lang: LangOpt = "en",
+        answers: AnswersOpt = None,
         judge: JudgeOpt = None,
+        api_base: ApiBaseOpt = None,
+        api_key_env: ApiKeyEnvOpt = None,
+        router_config: RouterOpt = None,
+        samples: SamplesOpt = 1,
+        no_cache: NoCacheOpt = False,
         bank: BankOpt = None,
         data_dir_opt: DataDirOpt = None,
     ) -> None:
         """Drill your weakest topics and the questions due for review (spaced repetition)."""
         from interviewer.drill import select_drill
-        from interviewer.run import build_judge, console, ensure_answer_source, read_scripted, run_interview
-        from interviewer.session import MINUTES_BY_DIFFICULTY, create_session
+        from interviewer.run import (
+            build_judge, check_interview_options, console, ensure_answer_source, judge_settings, plan_minutes,
+            read_scripted, run_interview,
+        )
+        from interviewer.session import create_session
         from reports.records import SessionSettings
 
-        if lang not in ("en", "zh"):
-            raise UserError(f"--lang {lang!r} is not supported; use en or zh")
-        if minutes is not None and minutes <= 0:
-            raise UserError("--minutes must be positive")
+        check_interview_options(lang, minutes)
         scripted = read_scripted(answers)
         ensure_answer_source(scripted)
         store, sessions, history_answers, qbank = _load(data_dir_opt, bank)
         picks = select_drill(qbank, history_answers, count, topic or [], seed)
         plan = [p.question_id for p in picks]
-        total_minutes = minutes or sum(MINUTES_BY_DIFFICULTY[qbank.get(q).difficulty] for q in plan)
-        judge_obj = build_judge(judge, store=store)
+        total_minutes = plan_minutes(qbank, plan, minutes)
+        judge_obj = build_judge(judge, api_base=api_base, api_key_env=api_key_env, router_config=router_config,
+                                samples=samples, no_cache=no_cache, store=store)
 
         from rich.table import Table
 
@@ -227,7 +231,7 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one closure per command 
             console().print(f"Only {len(plan)} question(s) fit; drilling those.")
         settings = SessionSettings(
             mode="drill", topics=topic or [], difficulty="mixed", count=len(plan), minutes=total_minutes, seed=seed,
-            judge=judge or os.environ.get("INTERVIEWER_JUDGE_MODEL") or "offline", lang=lang,  # type: ignore[arg-type]
+            lang=lang, **judge_settings(judge, api_base, api_key_env, router_config, samples),  # type: ignore[arg-type]
             banks=sorted({*(p for s in sessions for p in s.settings.banks if Path(p).exists()),
                           *(str(p.resolve()) for p in bank or [])}),
         )

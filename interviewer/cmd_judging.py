@@ -15,23 +15,9 @@ from typing import Annotated, Optional
 import typer
 
 from interviewer.errors import UserError
-
-DataDirOpt = Annotated[
-    Optional[Path],
-    typer.Option("--data-dir", help="Where history, the judge cache and the call log live (env INTERVIEWER_DATA_DIR)."),
-]
-BankOpt = Annotated[Optional[list[Path]], typer.Option("--bank", help="Extra bank YAML file or folder (repeatable).")]
-JudgeOpt = Annotated[
-    Optional[str],
-    typer.Option("--judge", help="'offline' or a litellm model string, e.g. openai/gpt-4o-mini (env INTERVIEWER_JUDGE_MODEL)."),
-]
-ApiBaseOpt = Annotated[Optional[str], typer.Option("--api-base", help="OpenAI-compatible base URL for the judge model.")]
-ApiKeyEnvOpt = Annotated[Optional[str], typer.Option("--api-key-env", help="Name of the env var holding the judge's API key.")]
-RouterOpt = Annotated[Optional[Path], typer.Option("--router-config", help="YAML/JSON litellm Router config (several deployments).")]
-SamplesOpt = Annotated[int, typer.Option("--samples", min=1, max=9, help="Grade N times and take the per-point median.")]
-NoCacheOpt = Annotated[bool, typer.Option("--no-cache", help="Bypass the judge cache.")]
-TimeoutOpt = Annotated[Optional[float], typer.Option("--timeout", min=1.0, help="Seconds per request to the judge model.")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output on stdout.")]
+from interviewer.options import (
+    ApiBaseOpt, ApiKeyEnvOpt, BankOpt, DataDirOpt, JsonOpt, JudgeOpt, NoCacheOpt, RouterOpt, SamplesOpt, TimeoutOpt,
+)
 
 #: Exit status of `grade` when the answer could not be graded (1 is for usage errors).
 EXIT_UNGRADED = 3
@@ -41,19 +27,6 @@ def _is_llm(spec: str | None, router_config: Path | None) -> bool:
     from interviewer.judge_factory import resolve_spec
 
     return router_config is not None or resolve_spec(spec) != "offline"
-
-
-def _judge(spec, *, api_base, api_key_env, router_config, samples, no_cache, store, timeout=None, concurrency=None):  # noqa: ANN001, ANN202
-    from interviewer.judge_factory import make_judge
-
-    return make_judge(spec, api_base=api_base, api_key_env=api_key_env, router_config=router_config,
-                      samples=samples, use_cache=not no_cache, store=store, timeout=timeout, concurrency=concurrency)
-
-
-def _console(stderr: bool = False):  # noqa: ANN202
-    from rich.console import Console
-
-    return Console(stderr=stderr, highlight=False, soft_wrap=True)
 
 
 def _fmt(x: float | None, digits: int = 3) -> str:
@@ -106,7 +79,7 @@ def grade(
     data_dir_opt: DataDirOpt = None,
 ) -> None:
     """Grade one answer to one question and print the verdict (exit 3 when it stays ungraded)."""
-    from interviewer.run import load_bank_or_fail, open_store
+    from interviewer.run import build_judge, console, load_bank_or_fail, open_store
     from rubrics.judge import grade_answer
 
     if str(answer_file) == "-":
@@ -118,22 +91,15 @@ def grade(
             raise UserError(f"cannot read --answer-file {answer_file}: {getattr(e, 'strerror', None) or e}") from None
     q = _get_question(load_bank_or_fail(bank), question)
     store = open_store(data_dir_opt) if _is_llm(judge, router_config) else None
-    j = _judge(judge, api_base=api_base, api_key_env=api_key_env, router_config=router_config, samples=samples,
-               no_cache=no_cache, store=store, timeout=timeout)
+    j = build_judge(judge, api_base=api_base, api_key_env=api_key_env, router_config=router_config, samples=samples,
+                    no_cache=no_cache, store=store, timeout=timeout)
     v = grade_answer(j, q, answer)
     if as_json:
         typer.echo(v.model_dump_json(indent=2))
     else:
-        print_verdict(v, _console())
+        print_verdict(v, console(soft_wrap=True))
     if v.status != "graded":
-        _exit(EXIT_UNGRADED)
-
-
-def _exit(code: int) -> None:
-    """SystemExit, not typer.Exit: the CLI runs click with standalone_mode=False, where an Exit's
-    code is returned and dropped rather than becoming the process status."""
-    sys.stdout.flush()
-    raise SystemExit(code)
+        raise typer.Exit(EXIT_UNGRADED)
 
 
 def _get_question(qbank, qid: str):  # noqa: ANN001, ANN202
@@ -162,13 +128,13 @@ def calibrate(
 ) -> None:
     """Grade human-graded answers and report agreement: n, Pearson, Spearman, QWK, exact and
     adjacent agreement, MAE and standardised mean difference (judge minus human)."""
-    from interviewer.run import open_store
+    from interviewer.run import build_judge, console, open_store
     from rubrics.calibration import agrade_items, compute_metrics, grade_items, load_items, write_items_csv
 
     if not file.is_file():
         raise UserError(f"{file}: no such file; pass a JSONL file of human-graded answers")
     items, problems = load_items(file)
-    err = _console(stderr=True)
+    err = console(stderr=True, soft_wrap=True)
     for p in problems:
         err.print(f"{file}: {p}", markup=False)
     if limit:
@@ -177,8 +143,8 @@ def calibrate(
         raise UserError(f"{file}: no usable lines ({len(problems)} skipped); see the messages above")
     llm = _is_llm(judge, router_config)
     store = open_store(data_dir_opt) if llm and not no_cache else None
-    j = _judge(judge, api_base=api_base, api_key_env=api_key_env, router_config=router_config, samples=samples,
-               no_cache=no_cache, store=store, timeout=timeout, concurrency=concurrency)
+    j = build_judge(judge, api_base=api_base, api_key_env=api_key_env, router_config=router_config, samples=samples,
+                    no_cache=no_cache, store=store, timeout=timeout, concurrency=concurrency)
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -209,7 +175,7 @@ def calibrate(
             "skipped_lines": len(problems), "ungraded_reasons": ungraded_reasons[:10],
         }, ensure_ascii=False))
         return
-    con = _console()
+    con = console(soft_wrap=True)
     from rich.table import Table
 
     t = Table(title=f"calibration of {getattr(j, 'model', None) or j.name} on {file.name}", show_header=False)
@@ -238,7 +204,7 @@ def regrade(
     api_base: ApiBaseOpt = None,
     api_key_env: ApiKeyEnvOpt = None,
     router_config: RouterOpt = None,
-    samples: SamplesOpt = 1,
+    samples: Annotated[Optional[int], typer.Option("--samples", min=1, max=9, help="Samples per grade; default: the session's.")] = None,
     no_cache: NoCacheOpt = False,
     timeout: TimeoutOpt = None,
     all_answers: Annotated[bool, typer.Option("--all", help="Regrade every answer, not only the ungraded ones.")] = False,
@@ -249,7 +215,7 @@ def regrade(
     """Grade again the answers of a session whose grading failed (or all of them with --all)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from interviewer.run import open_store, session_bank
+    from interviewer.run import open_store, session_bank, session_judge
     from question_bank.loader import BankError
     from rubrics.judge import grade_answer
 
@@ -263,8 +229,8 @@ def regrade(
         return
     qbank = session_bank(rec, bank)
     spec = judge or rec.settings.judge
-    j = _judge(spec, api_base=api_base, api_key_env=api_key_env, router_config=router_config, samples=samples,
-               no_cache=no_cache, store=store, timeout=timeout)
+    j = session_judge(rec.settings, store, judge=judge, api_base=api_base, api_key_env=api_key_env,
+                      router_config=router_config, samples=samples, no_cache=no_cache, timeout=timeout)
 
     def one(a):  # noqa: ANN001, ANN202
         try:
@@ -294,7 +260,7 @@ def regrade(
         graded = sum(r["status"] == "graded" for r in rows)
         typer.echo(f"regraded {len(rows)} answer(s) of {rec.id} with {spec}: {graded} graded, {len(rows) - graded} not")
     if any(r["status"] != "graded" for r in rows):
-        _exit(EXIT_UNGRADED)
+        raise typer.Exit(EXIT_UNGRADED)
 
 
 def register(app: typer.Typer) -> None:

@@ -35,18 +35,58 @@ def session_bank(session, extra: list[Path] | None = None):  # noqa: ANN001, ANN
     return load_bank_or_fail([*(Path(p) for p in session.settings.banks if Path(p).exists()), *(extra or [])])
 
 
-def console(stderr: bool = False):  # noqa: ANN201
+def console(stderr: bool = False, soft_wrap: bool = False):  # noqa: ANN201
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False)
+    return Console(stderr=stderr, highlight=False, soft_wrap=soft_wrap)
 
 
 def build_judge(spec: str | None, *, api_base: str | None = None, api_key_env: str | None = None,
-                router_config: Path | None = None, samples: int = 1, no_cache: bool = False, store=None):  # noqa: ANN001, ANN201
+                router_config: Path | None = None, samples: int = 1, no_cache: bool = False, store=None,
+                timeout: float | None = None, concurrency: int | None = None):  # noqa: ANN001, ANN201
     from interviewer.judge_factory import make_judge
 
     return make_judge(spec, api_base=api_base, api_key_env=api_key_env, router_config=router_config,
-                      samples=samples, use_cache=not no_cache, store=store)
+                      samples=samples, use_cache=not no_cache, store=store, timeout=timeout, concurrency=concurrency)
+
+
+def judge_settings(spec: str | None, api_base: str | None, api_key_env: str | None, router_config: Path | None,
+                   samples: int) -> dict:
+    """The judge part of SessionSettings: enough to reach the same judge on resume and regrade."""
+    from interviewer.judge_factory import resolve_spec
+
+    return {"judge": resolve_spec(spec), "api_base": api_base, "api_key_env": api_key_env,
+            "router_config": str(router_config.resolve()) if router_config else None, "samples": samples}
+
+
+def session_judge(settings, store, *, judge: str | None = None, api_base: str | None = None,  # noqa: ANN001, ANN201
+                  api_key_env: str | None = None, router_config: Path | None = None, samples: int | None = None,
+                  no_cache: bool = False, timeout: float | None = None):
+    """The session's own judge and endpoint, unless the user names another judge."""
+    same = judge is None or judge == settings.judge
+    saved_router = Path(settings.router_config) if same and settings.router_config else None
+    return build_judge(
+        judge or settings.judge,
+        api_base=api_base or (settings.api_base if same else None),
+        api_key_env=api_key_env or (settings.api_key_env if same else None),
+        router_config=router_config or saved_router,
+        samples=samples or (settings.samples if same else 1),
+        no_cache=no_cache, store=store, timeout=timeout,
+    )
+
+
+def check_interview_options(lang: str, minutes: float | None) -> None:
+    if lang not in ("en", "zh"):
+        raise UserError(f"--lang {lang!r} is not supported; use en or zh")
+    if minutes is not None and minutes <= 0:
+        raise UserError("--minutes must be positive")
+
+
+def plan_minutes(qbank, plan: list[str], minutes: float | None) -> float:  # noqa: ANN001
+    """The interview's length: as asked, or 3/5/8 minutes per easy/medium/hard question."""
+    from interviewer.session import MINUTES_BY_DIFFICULTY
+
+    return minutes or sum(MINUTES_BY_DIFFICULTY[qbank.get(q).difficulty] for q in plan)
 
 
 def grader_workers(judge) -> int:  # noqa: ANN001

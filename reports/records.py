@@ -28,6 +28,11 @@ class SessionSettings(BaseModel):
     minutes: float = 30.0
     seed: int | None = None
     judge: str = "offline"
+    # How to reach the judge again on resume/regrade (never the key itself, only its env var's name).
+    api_base: str | None = None
+    api_key_env: str | None = None
+    router_config: str | None = None
+    samples: int = 1
     lang: Literal["en", "zh"] = "en"
     banks: list[str] = Field(default_factory=list)
 
