@@ -46,7 +46,7 @@ def start(
     api_base: ApiBaseOpt = None,
     api_key_env: ApiKeyEnvOpt = None,
     router_config: RouterOpt = None,
-    samples: SamplesOpt = 1,
+    samples: SamplesOpt = None,
     no_cache: NoCacheOpt = False,
     bank: BankOpt = None,
     data_dir_opt: DataDirOpt = None,

@@ -194,7 +194,7 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one closure per command 
         api_base: ApiBaseOpt = None,
         api_key_env: ApiKeyEnvOpt = None,
         router_config: RouterOpt = None,
-        samples: SamplesOpt = 1,
+        samples: SamplesOpt = None,
         no_cache: NoCacheOpt = False,
         bank: BankOpt = None,
         data_dir_opt: DataDirOpt = None,

@@ -20,7 +20,10 @@ _KEYLESS_OK = ("openai/", "hosted_vllm/", "lm_studio/", "openai_like/", "ollama/
 
 
 def resolve_spec(spec: str | None) -> str:
-    return (spec or os.environ.get(JUDGE_ENV) or "offline").strip()
+    """The judge in use: the command line's, else $INTERVIEWER_JUDGE_MODEL, else the config file's."""
+    from interviewer.config import load_config
+
+    return (spec or os.environ.get(JUDGE_ENV) or load_config().judge.model or "offline").strip()
 
 
 def make_judge(spec: str | None = None, *, api_base: str | None = None, api_key_env: str | None = None,

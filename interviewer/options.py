@@ -22,7 +22,9 @@ JudgeOpt = Annotated[
 ApiBaseOpt = Annotated[Optional[str], typer.Option("--api-base", help="OpenAI-compatible base URL for the judge model.")]
 ApiKeyEnvOpt = Annotated[Optional[str], typer.Option("--api-key-env", help="Name of the env var holding the judge's API key.")]
 RouterOpt = Annotated[Optional[Path], typer.Option("--router-config", help="YAML/JSON litellm Router config (several deployments).")]
-SamplesOpt = Annotated[int, typer.Option("--samples", min=1, max=9, help="Grade N times and take the per-point median.")]
+SamplesOpt = Annotated[
+    Optional[int], typer.Option("--samples", min=1, max=9, help="Grade N times and take the per-point median (default 1).")
+]
 NoCacheOpt = Annotated[bool, typer.Option("--no-cache", help="Bypass the judge cache.")]
 TimeoutOpt = Annotated[Optional[float], typer.Option("--timeout", min=1.0, help="Seconds per request to the judge model.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output on stdout.")]

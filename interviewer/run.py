@@ -41,22 +41,41 @@ def console(stderr: bool = False, soft_wrap: bool = False):  # noqa: ANN201
     return Console(stderr=stderr, highlight=False, soft_wrap=soft_wrap)
 
 
-def build_judge(spec: str | None, *, api_base: str | None = None, api_key_env: str | None = None,
-                router_config: Path | None = None, samples: int = 1, no_cache: bool = False, store=None,
-                timeout: float | None = None, concurrency: int | None = None):  # noqa: ANN001, ANN201
+def judge_options(spec: str | None, *, api_base: str | None = None, api_key_env: str | None = None,
+                  router_config: Path | None = None, samples: int | None = None, timeout: float | None = None,
+                  concurrency: int | None = None) -> dict:
+    """Command-line options over the config file, whose endpoint settings count only for its own model."""
+    from interviewer.config import load_config
+    from interviewer.judge_factory import resolve_spec
+
+    cfg = load_config().judge
+    model = resolve_spec(spec)
+    use_cfg = cfg.model is not None and model == cfg.model
+
+    def pick(given, saved):  # noqa: ANN001, ANN202
+        return given if given is not None else (saved if use_cfg else None)
+
+    return {"spec": model, "api_base": pick(api_base, cfg.api_base), "api_key_env": pick(api_key_env, cfg.api_key_env),
+            "router_config": pick(router_config, cfg.router_config), "samples": pick(samples, cfg.samples) or 1,
+            "timeout": pick(timeout, cfg.timeout), "concurrency": pick(concurrency, cfg.concurrency)}
+
+
+def build_judge(spec: str | None, *, no_cache: bool = False, store=None, **options):  # noqa: ANN001, ANN003, ANN201
+    """A judge from the command line's options (api_base, api_key_env, router_config, samples,
+    timeout, concurrency), completed from the config file."""
     from interviewer.judge_factory import make_judge
 
-    return make_judge(spec, api_base=api_base, api_key_env=api_key_env, router_config=router_config,
-                      samples=samples, use_cache=not no_cache, store=store, timeout=timeout, concurrency=concurrency)
+    opts = judge_options(spec, **options)
+    return make_judge(opts.pop("spec"), use_cache=not no_cache, store=store, **opts)
 
 
 def judge_settings(spec: str | None, api_base: str | None, api_key_env: str | None, router_config: Path | None,
-                   samples: int) -> dict:
+                   samples: int | None) -> dict:
     """The judge part of SessionSettings: enough to reach the same judge on resume and regrade."""
-    from interviewer.judge_factory import resolve_spec
-
-    return {"judge": resolve_spec(spec), "api_base": api_base, "api_key_env": api_key_env,
-            "router_config": str(router_config.resolve()) if router_config else None, "samples": samples}
+    opts = judge_options(spec, api_base=api_base, api_key_env=api_key_env, router_config=router_config, samples=samples)
+    router = opts["router_config"]
+    return {"judge": opts["spec"], "api_base": opts["api_base"], "api_key_env": opts["api_key_env"],
+            "router_config": str(Path(router).resolve()) if router else None, "samples": opts["samples"]}
 
 
 def session_judge(settings, store, *, judge: str | None = None, api_base: str | None = None,  # noqa: ANN001, ANN201
@@ -70,7 +89,7 @@ def session_judge(settings, store, *, judge: str | None = None, api_base: str | 
         api_base=api_base or (settings.api_base if same else None),
         api_key_env=api_key_env or (settings.api_key_env if same else None),
         router_config=router_config or saved_router,
-        samples=samples or (settings.samples if same else 1),
+        samples=samples or (settings.samples if same else None),
         no_cache=no_cache, store=store, timeout=timeout,
     )
 

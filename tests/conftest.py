@@ -16,6 +16,15 @@ EXAMPLE_BANK = Path(__file__).resolve().parents[1] / "question_bank" / "examples
 DUMMY_KEY = "sk-test-not-a-real-key"
 
 
+@pytest.fixture(autouse=True)
+def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reads the developer's own config file or writes into their cache."""
+    home = tmp_path_factory.getbasetemp()
+    monkeypatch.setenv("INTERVIEWER_CONFIG", str(home / "no-such-config.toml"))
+    monkeypatch.setenv("INTERVIEWER_CACHE_DIR", str(home / "cache"))
+    monkeypatch.delenv("INTERVIEWER_JUDGE_MODEL", raising=False)
+
+
 @pytest.fixture(scope="session")
 def _llm_server_session() -> Iterator[LLMServer]:
     with LLMServer() as server:

@@ -1,0 +1,82 @@
+"""The user's config file: judge defaults set once instead of on every command.
+
+``config.toml`` in the user config dir (or the file named by ``INTERVIEWER_CONFIG``)::
+
+    [judge]
+    model = "openai/gpt-4o-mini"          # any litellm model string, or "offline"
+    api_base = "http://127.0.0.1:8000/v1" # optional
+    api_key_env = "MY_JUDGE_KEY"          # the env var that holds the key (never the key itself)
+    router_config = "~/judges.yaml"       # optional litellm Router config
+    samples = 1
+    timeout = 60
+    concurrency = 8
+
+Precedence: command-line options, then ``INTERVIEWER_JUDGE_MODEL``, then this file, then the
+offline judge. Endpoint settings from the file apply only when the judge in use is its ``model``.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from interviewer.errors import UserError
+
+CONFIG_ENV = "INTERVIEWER_CONFIG"
+
+
+class JudgeConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    model: str | None = None
+    api_base: str | None = None
+    api_key_env: str | None = None
+    router_config: Path | None = None
+    samples: int | None = Field(default=None, ge=1, le=9)
+    timeout: float | None = Field(default=None, gt=0)
+    concurrency: int | None = Field(default=None, ge=1, le=256)
+
+
+class Config(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    judge: JudgeConfig = Field(default_factory=JudgeConfig)
+
+
+def config_path() -> Path:
+    env = os.environ.get(CONFIG_ENV)
+    if env:
+        return Path(env).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir("mock-interview-grader", appauthor=False)) / "config.toml"
+
+
+@functools.lru_cache(maxsize=None)
+def _load(path: Path) -> Config:
+    import tomllib
+
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return Config()
+    except (OSError, UnicodeDecodeError) as e:
+        raise UserError(f"cannot read config {path}: {e}") from None
+    except tomllib.TOMLDecodeError as e:
+        raise UserError(f"{path}: invalid TOML: {e}") from None
+    try:
+        cfg = Config.model_validate(data)
+    except ValidationError as e:
+        err = e.errors()[0]
+        where = ".".join(str(p) for p in err["loc"])
+        raise UserError(f"{path}: {where}: {err['msg']}") from None
+    if cfg.judge.router_config is not None:
+        cfg.judge.router_config = cfg.judge.router_config.expanduser()
+    return cfg
+
+
+def load_config() -> Config:
+    return _load(config_path())
