@@ -142,8 +142,10 @@ def run_interview(store, qbank, session, judge, scripted=None) -> None:  # noqa:
         from interviewer.tui import TerminalAnswers
 
         source = TerminalAnswers()
+        done = len(store.answers(session.id))
+        resuming = f" Resuming after {done} answered." if done else ""
         out.print(f"[bold]Mock interview[/bold] {session.id}: {len(session.plan)} questions, "
-                  f"{session.settings.minutes:.0f} minutes. Answers are saved the moment you submit them.")
+                  f"{session.settings.minutes:.0f} minutes.{resuming} Answers are saved the moment you submit them.")
     grader = BackgroundGrader(store, judge, workers=grader_workers(judge))
     try:
         outcome = run_session(store, qbank, session, source, grader)

@@ -7,6 +7,7 @@ it stands, exactly as a real interviewer would take the answer you have so far.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 
 from prompt_toolkit.application import Application
@@ -35,6 +36,9 @@ STYLE = Style.from_dict(
         "question": "",
     }
 )
+
+
+_WORD = re.compile(r"[\u3400-\u9fff]|[^\s\u3400-\u9fff]+")  # a Chinese character counts as a word
 
 
 def _mmss(seconds: float) -> str:
@@ -74,7 +78,7 @@ class TerminalAnswers:
             now = time.monotonic()
             left_q, left_all = deadline - now, interview_deadline - now
             style = "class:clock.low" if left_q < 30 else "class:clock"
-            words = len(editor.text.split())
+            words = len(_WORD.findall(editor.text))
             return [
                 (style, f" ⏱ {_mmss(left_q)} left for this question"),
                 ("", f"   interview: {_mmss(left_all)} left   {words} words "),
