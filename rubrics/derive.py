@@ -1,12 +1,18 @@
 """The rubric a judge actually grades against.
 
-Bank writers may leave ``rubric.key_points`` empty (user banks often do). Rather than refusing to
-grade, both judges then use key points derived from the reference answer: each chunk of the
-reference (a sentence, merged or split to at most ``MAX_DERIVED`` chunks) becomes one point whose
-keywords are that chunk's most *distinctive* content terms, i.e. terms that occur in it and not in
-the other chunks, preferring technical-looking ones (digits, underscores, capitals, long words).
-This is cruder than a hand-written rubric, which is why the derived points carry no aliases and
-the judge needs most of their keywords for full credit.
+Bank writers may leave ``rubric.key_points`` empty (user banks often do), and calibration data
+gives key points as bare sentences. Rather than refusing to grade, both judges then use key points
+derived from text: each chunk of the reference (a sentence, merged or split to at most
+``MAX_DERIVED`` chunks) becomes one point whose keywords are that chunk's most *distinctive*
+terms, i.e. terms that occur in it and not in the other chunks.
+
+Why terms are picked the way they are: a derived rubric is only as fair as its keywords. Picking
+single words splits "reward model" or "KV cache" into generic halves that an off-topic answer also
+says, and picking every content word ("trained", "starts", "extra") makes a paraphrase look like a
+miss. So terms are glossary concepts first (``rubrics.glossary``: multi-word technical terms stay
+whole and translate to the other language), then technical-looking words and numbers, and each
+carries a weight (``term_weight``): words every answer uses count little and never alone. The
+offline judge grades derived points on the weighted share of these terms found together.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from rubrics.text import (
     TOKEN_RE,
     clause_spans,
     fold,
+    fold_term,
     has_cjk,
     sentence_spans,
     stem,
@@ -29,7 +36,13 @@ from rubrics.text import (
 )
 
 MAX_DERIVED = 6
-KEYWORDS_PER_POINT = 4
+KEYWORDS_PER_POINT = 6
+
+#: Weights of derived terms: a glossary concept or technical word, an ordinary content word, and a
+#: word every technical answer uses (glossary ``common``, ``_GENERIC_*``).
+W_SPECIFIC = 1.0
+W_PLAIN = 0.6
+W_COMMON = 0.35
 
 #: Words too common in technical answers to tell two points apart.
 _GENERIC_EN = frozenset(
@@ -37,9 +50,21 @@ _GENERIC_EN = frozenset(
     better best large small lot lots often usually typically generally basically really need needs
     different same new example important key main work works way ways case cases set number time
     step steps result results value values first second since still even however therefore hence
-    thus much many more less most least""".split()
+    thus much many more less most least uses across without within gives adds add plus every ones
+    come comes means know knows needed real several whole""".split()
 )
 _GENERIC_ZH = frozenset("使用 模型 可以 一般 通常 这样 问题 方法 情况 需要 进行 不同 相同 比较 主要 重要 影响 效果 结果 部分 方面 过程".split())
+
+#: Explanation verbs and qualifiers: content words, but how a point is phrased rather than what it
+#: says, so a paraphrase rarely repeats them. Kept as terms (they help tell chunks apart) but weak.
+_WEAK_EN = frozenset(
+    """start starts started keep keeps kept stay stays allow allows allowed let lets help helps give
+    gives given become becomes provide provides require requires required directly direct simply
+    roughly about around almost nearly only whole each every instead rather extra additional
+    able enough usual usually often always never avoid avoids avoiding stores store trained train
+    training previous earlier final just""".split()
+)
+_WEAK_ZH = frozenset("保证 开始 一开始 直接 只 只有 大约 几乎 有时 额外 其余 其他 一次 大幅 很多 很少 保留 保持 之后 之前 时候 能够 导致".split())
 
 _cache: OrderedDict[str, Rubric] = OrderedDict()
 
@@ -92,6 +117,84 @@ def _chunks(text: str, n_max: int) -> list[tuple[int, int]]:
     return spans
 
 
+_NUM_UNIT = re.compile(
+    r"\d+(?:\.\d+)?\s*(?:%|％|x\b|×|倍|bits?\b|bytes?\b|b\b|m\b|k\b|gb\b|mb\b|位|比特|字节|层|维|头)", re.I
+)
+
+
+def _glossary():
+    from rubrics.glossary import load_glossary  # noqa: PLC0415 - glossary imports text, not derive
+
+    return load_glossary()
+
+
+def term_weight(entry: str) -> float:
+    """How much a derived term counts toward its point (see the module docstring)."""
+    g = _glossary()
+    parts = [p for p in entry.split("|") if p.strip()]
+    ids: set[int] = set()
+    for p in parts:
+        ids |= g.lookup(p)
+    if ids:
+        return W_COMMON if g.is_common(frozenset(ids)) else W_SPECIFIC
+    first = parts[0] if parts else entry
+    if has_cjk(first):
+        if first in _GENERIC_ZH or first in _WEAK_ZH or len(first) < 2:
+            return W_COMMON
+        return W_SPECIFIC if len(first) >= 3 else W_PLAIN
+    words = TOKEN_RE.findall(fold(first)[0])
+    if not words:
+        return W_COMMON
+    if len(words) == 1 and (words[0] in _GENERIC_EN or words[0] in _WEAK_EN or stem(words[0]) in _WEAK_STEMS):
+        return W_COMMON
+    technical = bool(re.search(r"[0-9_%]", first)) or len(words) > 1 or any(len(w) >= 9 for w in words)
+    return W_SPECIFIC if technical else W_PLAIN
+
+
+_WEAK_STEMS = frozenset(stem(w) for w in _WEAK_EN)
+
+
+def _mask(text: str, spans: list[tuple[int, int]]) -> str:
+    chars = list(text)
+    for s, e in spans:
+        for i in range(s, e):
+            chars[i] = "，" if has_cjk(chars[i]) else " "
+    return "".join(chars)
+
+
+def _terms(text: str, lang: str) -> list[tuple[str, str, bool, float]]:
+    """(surface, identity key, technical?, weight) for each term of ``text``, in order.
+
+    Glossary concepts first (one term however many words, keyed by concept so that "frozen" and
+    "冻结" are the same term), numbers with their unit, then the remaining content words of
+    ``lang`` ('en': Latin words; 'zh': jieba words, Latin ones included)."""
+    g = _glossary()
+    folded = fold_term(text)
+    out: list[tuple[int, str, str, bool, float]] = []
+    covered: list[tuple[int, int]] = []
+    for s, e, ids, surface in g.find_concepts(folded):
+        if lang == "en" and has_cjk(surface):
+            continue
+        covered.append((s, e))
+        common = g.is_common(ids)
+        out.append((s, surface, "g:" + ",".join(map(str, sorted(ids))), not common, W_COMMON if common else W_SPECIFIC))
+    for m in _NUM_UNIT.finditer(folded):
+        if any(s <= m.start() < e for s, e in covered):
+            continue
+        surface = re.sub(r"\s+", "", m.group())
+        covered.append(m.span())
+        out.append((m.start(), surface, "n:" + surface, True, W_SPECIFIC))
+    rest = _mask(folded, covered)
+    rest_terms = _terms_en(rest) if lang == "en" else _terms_zh(rest)
+    # positions of the rest are approximate (first occurrence): only the order matters
+    for surface, key, technical in rest_terms:
+        pos = rest.find(surface.split(" ")[0]) if surface else 0
+        w = term_weight(surface)
+        out.append((max(0, pos), surface, key, technical, w))
+    out.sort(key=lambda x: x[0])
+    return [(surface, key, technical, w) for _, surface, key, technical, w in out]
+
+
 def _terms_en(text: str) -> list[tuple[str, str, bool]]:
     """(surface word, stem, technical?) for each content word, in order."""
     out = []
@@ -122,19 +225,20 @@ def _terms_zh(text: str) -> list[tuple[str, str, bool]]:
     return out
 
 
-def _pick(chunks_terms: list[list[tuple[str, str, bool]]]) -> list[list[str]]:
-    """Per chunk, the terms that best tell it apart: frequent here, rare in the other chunks."""
+def _pick(chunks_terms: list[list[tuple[str, str, bool, float]]]) -> list[list[str]]:
+    """Per chunk, the terms that best tell it apart: weighty, frequent here, rare in the other
+    chunks. Generic terms are kept only when the chunk has few others (they still translate)."""
     df = Counter(k for terms in chunks_terms for k in {t[1] for t in terms})
     n = len(chunks_terms)
     picked = []
     for terms in chunks_terms:
         tf = Counter(t[1] for t in terms)
         seen: dict[str, tuple[float, str]] = {}
-        for pos, (surface, key, technical) in enumerate(terms):
+        for pos, (surface, key, technical, weight) in enumerate(terms):
             if key in seen:
                 continue
             rarity = 1.0 if n == 1 else 1.0 - (df[key] - 1) / n
-            score = rarity * (1.0 + 0.3 * (tf[key] - 1)) + (0.4 if technical else 0.0) + min(len(surface), 12) / 40 - pos / 400
+            score = weight * rarity * (1.0 + 0.3 * (tf[key] - 1)) + (0.3 if technical else 0.0) + min(len(surface), 12) / 60 - pos / 400
             seen[key] = (score, surface)
         best = sorted(seen.values(), key=lambda x: -x[0])[:KEYWORDS_PER_POINT]
         picked.append([surface for _, surface in best])
@@ -161,8 +265,8 @@ def derive_key_points(en: str, zh: str | None = None, n_max: int = MAX_DERIVED) 
             k = next((i for i, b in enumerate(bounds) if mid <= b), len(bounds) - 1)
             groups[k].append((s, e))
         zh_texts = [zh[g[0][0] : g[-1][1]] if g else "" for g in groups]
-    kw_en = _pick([_terms_en(t) for t in en_texts])
-    kw_zh = _pick([_terms_zh(t) for t in zh_texts]) if zh_texts else [[] for _ in en_texts]
+    kw_en = _pick([_terms(t, "en") for t in en_texts])
+    kw_zh = _pick([_terms(t, "zh") for t in zh_texts]) if zh_texts else [[] for _ in en_texts]
     points = []
     for i, text in enumerate(en_texts):
         zh_text = zh_texts[i] if zh_texts else ""

@@ -16,13 +16,31 @@ Three signals, each language-independent (a Chinese answer may use English terms
 * **overlap**: the share of the key point's own text (content words) found in the answer, a weak
   signal that breaks ties and grades points that have neither aliases nor keywords.
 
+Every keyword entry and every alias made only of known concepts is widened with the bilingual
+glossary (``rubrics.glossary``) before matching. Humans give full marks to a correct answer in the
+other language or in other words ("冻结" for "frozen", "freeze" for "frozen"); without the glossary
+the judge under-scored exactly those answers. An entry stays *one* concept however many spellings
+it gains, so shares, the single-keyword rule and the stuffing caps below mean what they did; an
+alias matched through its concepts scores like its content words found close together (partial
+credit for two specific concepts, full for three), never like an exact phrase, and aliases with a
+polarity word or a word the glossary does not know are not translated at all.
+
 Rules (``_credit``): full if local keyword share >= ``KW_FULL`` (0.75), or local share >=
 ``KW_FULL_WITH_OVERLAP`` (0.6) with overlap >= 0.6 or with every entry present somewhere, or an
 alias hits. Partial if an alias nearly hits, or the global keyword share >= 0.5 backed by a second
 match (another entry, or overlap >= 0.4): one common word ("token", "memory") is not half an
 explanation. A point with a single keyword entry needs that keyword plus overlap/alias evidence
-for full credit. Points with neither aliases nor keywords use overlap alone (full >= 0.7, partial
->= 0.4). On a half answer this gives ~5/10, on one sentence of the reference ~2.5/10.
+for full credit. On a half answer this gives ~5/10, on one sentence of the reference ~2.5/10.
+
+Points without aliases (calibration data, user banks with bare key points, points derived from a
+reference answer) are graded by ``_plain_credit`` instead: their keywords were picked by a program
+(``rubrics.derive``), not a writer, so demanding 3 of 4 of them punished every paraphrase. Their
+terms carry weights (generic words count little), and credit follows the weighted share found
+together within ``WINDOW`` sentences: full >= ``PLAIN_FULL``, partial >= ``PLAIN_PARTIAL``, with at
+least two terms and one specific term matched (a generic word never earns credit alone); the
+point's own words (overlap >= 0.7) remain a way to full credit. The thresholds were tuned on
+``tests/data/calibration_dev.jsonl`` and checked on the separate holdout set
+(``benchmarks/offline_agreement.py``).
 
 Keyword stuffing
 ----------------
@@ -52,10 +70,14 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 from question_bank.models import KeyPoint, Misconception, Question
-from rubrics.derive import effective_rubric
+from rubrics.derive import W_SPECIFIC, derive_key_points, effective_rubric, term_weight
+from rubrics.glossary import load_glossary
 from rubrics.manipulation import _function_count, analyze_stuffing, manipulation_spans, mask_spans
 from rubrics.text import (
+    NEG_CONTRACTIONS,
     NEGATION_EN,
+    POLARITY_EN,
+    POLARITY_ZH,
     STOPWORDS_EN,
     STOPWORDS_ZH,
     Doc,
@@ -88,6 +110,10 @@ OVERLAP_PARTIAL_SUPPORT = 0.4
 OVERLAP_ONLY_FULL = 0.7
 OVERLAP_ONLY_PARTIAL = 0.4
 WINDOW = 3  # sentences
+# Points without aliases (derived from text: calibration data, plain user banks, references)
+PLAIN_FULL = 0.55  # weighted share of the point's terms found together
+PLAIN_PARTIAL = 0.3  # weighted share together: scattered words are not a partial explanation
+PLAIN_MIN_TERMS = 2  # terms matched for any credit, when the point has that many
 STUFFED_LIST_POINTS = 3  # a list giving evidence for this many points is stuffing (2 if verbless)
 
 _CACHE_SIZE = 2048
@@ -105,6 +131,10 @@ class _Point:
     zh: list[tuple[Spelling, ...]]
     overlap_en: list[Spelling]
     overlap_zh: list[Spelling]
+    # points without aliases: weighted term lists (one per language of the derived keywords)
+    plain: list[list[tuple[tuple[Spelling, ...], float]]] | None = None
+    # aliases made only of glossary concepts, as concept lists (matched in any language)
+    alias_concepts: list[tuple[list[tuple[Spelling, ...]], float, int]] | None = None
 
 
 @dataclass
@@ -120,15 +150,104 @@ class _Compiled:
 
 
 def _entries(terms: list[str]) -> list[tuple[Spelling, ...]]:
-    return [c for c in (compile_entry(t) for t in terms) if c]
+    """Compiled keyword entries, each widened with its glossary equivalents (other language,
+    irregular forms, synonyms): the entry is still one concept, so shares and caps are unchanged."""
+    g = load_glossary()
+    return [c for c in (compile_entry(g.expand_entry(t)) for t in terms) if c]
+
+
+def _alias_concepts(aliases: list[str]) -> list[tuple[list[tuple[Spelling, ...]], float, int]]:
+    """Aliases whose every content word is a glossary concept, as lists of expanded concepts:
+    "softmax saturates" then also matches "softmax 会饱和". An alias with a word the glossary does
+    not know, or with a polarity word ("not", "only", "不"), is left to fuzzy matching alone: its
+    meaning is more than its concepts. (entries, score, alias length): two specific concepts are
+    only a near hit (partial credit), three or more a hit."""
+    g = load_glossary()
+    out = []
+    for a in aliases:
+        if has_cjk(a):
+            content = [w for w in tokenize_zh(a) if len(w) >= 2 or not has_cjk(w)]
+            if any(pz in a for pz in POLARITY_ZH):
+                continue
+        else:
+            words = words_en(a)
+            if any(w in POLARITY_EN or w in NEG_CONTRACTIONS for w in words):
+                continue
+            content = [w for w in words if w not in STOPWORDS_EN]
+        found = g.find_concepts(a)
+        if sum(1 for _, _, ids, _ in found if not g.is_common(ids)) < 2:
+            continue  # generic words never carry an alias
+        covered = "".join(surface for _, _, _, surface in found).replace(" ", "")
+        if not all(w.replace(" ", "") in covered or g.lookup(w) for w in content):
+            continue
+        entries = []
+        for _, _, ids, surface in found:
+            comp = compile_entry(g.expand_entry(surface))
+            if comp:
+                entries.append(comp)
+        specific = sum(1 for _, _, ids, _ in found if not g.is_common(ids))
+        out.append((entries, 0.9 if specific >= 3 else 0.8, len(a)))
+    return out
+
+
+def _concept_alias_hits(ctx: "_Ctx", p: "_Point") -> list[PhraseHit]:
+    """Concept aliases found with all their concepts in one sentence (0.9, or 0.8 for two
+    concepts: the same scores as an alias's content words found close together)."""
+    out = []
+    for entries, score, length in p.alias_concepts or []:
+        per = [_entry_hits(ctx, e) for e in entries]
+        if not all(per):
+            continue
+        common = set.intersection(*({ctx.doc.sentence_of(a) for a, _ in h} for h in per))
+        for si in sorted(common):
+            # the nearest occurrence of each concept to the first one, within a clause-sized span
+            first = min(sp for sp in per[0] if ctx.doc.sentence_of(sp[0]) == si)
+            spans = [min((sp for sp in h if ctx.doc.sentence_of(sp[0]) == si), key=lambda x: abs(x[0] - first[0])) for h in per]
+            lo, hi = min(a for a, _ in spans), max(b for _, b in spans)
+            if hi - lo <= 2 * length + 20:
+                out.append(PhraseHit(score, lo, hi))
+                break
+    return out
+
+
+def _plain_terms(kp: KeyPoint) -> list[list[tuple[tuple[Spelling, ...], float]]]:
+    """Weighted, glossary-expanded term lists of a point without aliases: its keywords (derived
+    from its text when it has none), one list per language."""
+    kw = kp.keywords
+    if not kw.all():
+        text_en = kp.text.en
+        text_zh = kp.text.zh or (text_en if has_cjk(text_en) else None)
+        derived = derive_key_points(text_en, text_zh, n_max=1)
+        kw = derived[0].keywords if derived else kw
+    g = load_glossary()
+    out = []
+    for terms in (kw.en, kw.zh):
+        lst: list[tuple[tuple[Spelling, ...], float]] = []
+        seen: set[str] = set()
+        for t in terms:
+            expanded = g.expand_entry(t)
+            key = "|".join(sorted(expanded.lower().split("|")))
+            if key in seen:
+                continue
+            seen.add(key)
+            comp = compile_entry(expanded)
+            if comp:
+                lst.append((comp, term_weight(t)))
+        if lst:
+            out.append(lst)
+    return out
 
 
 def _overlap_terms(kp: KeyPoint) -> tuple[list[Spelling], list[Spelling]]:
-    en_words = [w for w in words_en(kp.text.en) if w not in STOPWORDS_EN and (len(w) >= 3 or w.isdigit())]
+    text_en, text_zh = kp.text.en, kp.text.zh
+    if has_cjk(text_en) and not text_zh:
+        # a bare Chinese key point (calibration data) arrives in the English slot
+        text_zh = text_en
+    en_words = [w for w in words_en(text_en) if w not in STOPWORDS_EN and (len(w) >= 3 or w.isdigit())]
     en = [sp for sp in (compile_spelling(w) for w in dict.fromkeys(en_words)) if sp]
     zh: list[Spelling] = []
-    if kp.text.zh:
-        zh_words = [w for w in tokenize_zh(kp.text.zh) if w not in STOPWORDS_ZH and (len(w) >= 2 or not has_cjk(w))]
+    if text_zh:
+        zh_words = [w for w in tokenize_zh(text_zh) if w not in STOPWORDS_ZH and (len(w) >= 2 or not has_cjk(w))]
         zh = [sp for sp in (compile_spelling(w) for w in dict.fromkeys(zh_words)) if sp]
     return en, zh
 
@@ -146,6 +265,8 @@ def _compile(question: Question) -> _Compiled:
                 zh=_entries(kp.keywords.zh),
                 overlap_en=ov_en,
                 overlap_zh=ov_zh,
+                plain=None if kp.aliases.all() else _plain_terms(kp),
+                alias_concepts=_alias_concepts([a for t in kp.aliases.all() for a in t.split("|")]) or None,
             )
         )
     miscs = [
@@ -222,7 +343,11 @@ def _verbless(seg: str) -> bool:
 def _collect(ctx: _Ctx, p: _Point) -> tuple[list[PhraseHit], list[list[list[tuple[int, int]]]]]:
     """Raw matches of a point: alias hits, and keyword hits per entry for each keyword list."""
     aliases = [h for h in (match_phrase(ctx.doc, ph) for ph in p.aliases) if h is not None]
+    if p.alias_concepts:
+        aliases += _concept_alias_hits(ctx, p)
     lists = []
+    if p.plain is not None:
+        return aliases, [[_entry_hits(ctx, e) for e, _ in terms] for terms in p.plain]
     if p.en:
         lists.append([_entry_hits(ctx, e) for e in p.en])
     if p.zh:
@@ -296,6 +421,68 @@ def _evaluate(ctx: _Ctx, p: _Point, collected: tuple[list[PhraseHit], list[list[
         ev=ev,
         ev_explained=ev_explained,
     )
+
+
+def _plain_credit(ctx: _Ctx, p: _Point, lists: list[list[list[tuple[int, int]]]]) -> tuple[Credit, str, tuple[int, int] | None, bool]:
+    """Credit for a point without aliases: the weighted share of its terms (glossary-expanded)
+    found within WINDOW explaining sentences, with the point's own words as a fallback.
+
+    A derived rubric has no hand-picked aliases to vouch for a paraphrase, so the share is
+    weighted (generic words count little, see ``rubrics.derive``) rather than demanding most of
+    the terms, and at least one matched term must be specific: generic words never earn credit
+    on their own."""
+    best = None  # (rank, credit, why, ev, only_list)
+    for terms, hl in zip(p.plain or [], lists, strict=True):
+        weights = [w for _, w in terms]
+        total = sum(weights)
+        if total <= 0:
+            continue
+        n = len(terms)
+        need = min(PLAIN_MIN_TERMS, n)
+        sents = [{ctx.doc.sentence_of(a) for a, _ in h} for h in hl]
+        explain = [es - ctx.list_sents for es in sents]
+        local, l_idx, l_sent = 0.0, [], -1
+        for s0 in sorted(set().union(*explain)) if explain else []:
+            idx = [i for i, es in enumerate(explain) if any(s0 <= x < s0 + WINDOW for x in es)]
+            share = sum(weights[i] for i in idx) / total
+            if share > local:
+                local, l_idx = share, idx
+                l_sent = max(range(s0, s0 + WINDOW), key=lambda x: sum(weights[i] for i, es in enumerate(explain) if x in es))
+        any_idx = [i for i, h in enumerate(hl) if h]
+        anyshare = sum(weights[i] for i in any_idx) / total
+
+        def specific(idx: list[int]) -> bool:
+            return any(weights[i] > 0.5 for i in idx)
+
+        if local >= PLAIN_FULL and len(l_idx) >= need and specific(l_idx):
+            ss, se = ctx.doc.sentences[l_sent]
+            spans = [sp for i in l_idx for sp in hl[i] if ss <= sp[0] < se]
+            ev = (min(a for a, _ in spans), max(b for _, b in spans)) if spans else None
+            cand = (3, local, Credit.full, f"explains it ({len(l_idx)}/{n} key terms together)", ev, False)
+        elif (local >= PLAIN_PARTIAL and len(l_idx) >= need and specific(l_idx)) or (
+            # terms only in a bare list: partial at most (and capped with the other list credits)
+            local == 0 and anyshare >= PLAIN_FULL and len(any_idx) >= need and specific(any_idx)
+        ):
+            expl = [sp for i in any_idx for sp in hl[i] if ctx.explains(sp[0])]
+            spans = expl or [sp for i in any_idx for sp in hl[i]]
+            first = min(spans)
+            si = ctx.doc.sentence_of(first[0])
+            in_sent = [sp for sp in spans if ctx.doc.sentence_of(sp[0]) == si]
+            ev = (min(a for a, _ in in_sent), max(b for _, b in in_sent))
+            cand = (2, anyshare, Credit.partial, f"mentions part of it ({len(any_idx)}/{n} key terms)", ev, not expl)
+        else:
+            cand = (0, anyshare, Credit.none, "not mentioned", None, False)
+        if best is None or cand[:2] > best[:2]:
+            best = cand
+    # the point's own words, as for points without keywords
+    sig = _evaluate(ctx, p, ([], []))
+    if sig.overlap >= OVERLAP_ONLY_FULL and sig.ev_explained and (best is None or best[0] < 3):
+        return Credit.full, "states the point in its own words", sig.ev, False
+    if best is None or best[0] == 0:
+        if sig.overlap >= OVERLAP_ONLY_PARTIAL + 0.1 and sig.ev:
+            return Credit.partial, "touches on the point", sig.ev, not sig.ev_explained
+        return Credit.none, "not mentioned", None, False
+    return best[2], best[3], best[4], best[5]
 
 
 def _explaining(ctx: _Ctx, si: int) -> bool:
@@ -494,7 +681,10 @@ class OfflineJudge:
         kps: list[KeyPointVerdict] = []
         list_only: list[int] = []
         for p, c in zip(comp.points, collected, strict=True):
-            credit, why, ev, only_list = _credit(_evaluate(ctx, p, c))
+            if p.plain is not None:
+                credit, why, ev, only_list = _plain_credit(ctx, p, c[1])
+            else:
+                credit, why, ev, only_list = _credit(_evaluate(ctx, p, c))
             evidence = evidence_span(answer, *ev) if credit != Credit.none and ev else None
             if credit != Credit.none and not evidence:
                 credit, why = Credit.none, "no quotable evidence"
