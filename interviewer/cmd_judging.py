@@ -22,6 +22,22 @@ from interviewer.options import (
 #: Exit status of `grade` when the answer could not be graded (1 is for usage errors).
 EXIT_UNGRADED = 3
 
+WorkersOpt = Annotated[
+    Optional[int],
+    typer.Option("--workers", min=1, max=32,
+                 help="Processes grading in parallel with an LLM judge (litellm's CPU per call caps one process); "
+                      "default: up to 2 for 200+ answers, else 1."),
+]
+
+
+def _workers_for(j, n_items: int, concurrency: int, requested: int | None) -> int:  # noqa: ANN001
+    """How many processes to grade with: only LLM judges that can be rebuilt in a worker."""
+    if not hasattr(j, "worker_recipe") or (getattr(j, "router", None) is not None and j.router_config is None):
+        return 1
+    from rubrics.parallel import auto_workers
+
+    return requested if requested is not None else auto_workers(n_items, concurrency)
+
 
 def _is_llm(spec: str | None, router_config: Path | None) -> bool:
     from interviewer.judge_factory import resolve_spec
@@ -124,12 +140,15 @@ def calibrate(
     as_json: JsonOpt = False,
     out: Annotated[Optional[Path], typer.Option("--out", help="Write one CSV row per item: id,score,max_score,predicted,status.")] = None,
     limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="Only the first N valid lines.")] = None,
+    workers: WorkersOpt = None,
     data_dir_opt: DataDirOpt = None,
 ) -> None:
     """Grade human-graded answers and report agreement: n, Pearson, Spearman, QWK, exact and
     adjacent agreement, MAE and standardised mean difference (judge minus human)."""
     from interviewer.run import build_judge, console, open_store
-    from rubrics.calibration import agrade_items, compute_metrics, grade_items, load_items, write_items_csv
+    from rubrics.calibration import (
+        agrade_items, compute_metrics, grade_items, item_result, load_items, write_items_csv,
+    )
 
     if not file.is_file():
         raise UserError(f"{file}: no such file; pass a JSONL file of human-graded answers")
@@ -148,6 +167,13 @@ def calibrate(
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    run = None
+    n_workers = _workers_for(j, len(items), concurrency, workers)
+    if n_workers > 1:
+        from rubrics.parallel import Job, start_workers
+
+        # started before the progress bar's thread exists, so that workers can be forked
+        run = start_workers(j, [Job(i, it.question, it.answer) for i, it in enumerate(items)], n_workers, concurrency)
     progress = Progress(TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                         console=err, transient=True, disable=not err.is_terminal)
     with progress:
@@ -156,7 +182,10 @@ def calibrate(
         def done(_res) -> None:  # noqa: ANN001
             progress.advance(task)
 
-        if hasattr(j, "agrade"):
+        if run is not None:
+            verdicts = run.collect(on_result=lambda _i, _v: done(None))
+            results = [item_result(it, verdicts[i]) for i, it in enumerate(items)]
+        elif hasattr(j, "agrade"):
             import asyncio
 
             results = asyncio.run(agrade_items(items, j, concurrency, on_done=done))
@@ -208,6 +237,7 @@ def regrade(
     no_cache: NoCacheOpt = False,
     timeout: TimeoutOpt = None,
     all_answers: Annotated[bool, typer.Option("--all", help="Regrade every answer, not only the ungraded ones.")] = False,
+    workers: WorkersOpt = None,
     as_json: JsonOpt = False,
     bank: BankOpt = None,
     data_dir_opt: DataDirOpt = None,
@@ -241,9 +271,14 @@ def regrade(
         store.save_verdict(a.id, v)
         return a, v, None
 
-    workers = max(1, min(len(targets), int(getattr(j, "concurrency", 1) or 1)))
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="regrade") as pool:
-        outcomes = list(pool.map(one, targets))
+    concurrency = max(1, int(getattr(j, "concurrency", 1) or 1))
+    n_workers = _workers_for(j, len(targets), concurrency, workers)
+    if n_workers > 1:
+        outcomes = _regrade_in_processes(j, targets, qbank, store, n_workers, concurrency)
+    else:
+        with ThreadPoolExecutor(max_workers=max(1, min(len(targets), concurrency)),
+                                thread_name_prefix="regrade") as pool:
+            outcomes = list(pool.map(one, targets))
     rows = []
     for a, v, problem in outcomes:
         rows.append({
@@ -261,6 +296,27 @@ def regrade(
         typer.echo(f"regraded {len(rows)} answer(s) of {rec.id} with {spec}: {graded} graded, {len(rows) - graded} not")
     if any(r["status"] != "graded" for r in rows):
         raise typer.Exit(EXIT_UNGRADED)
+
+
+def _regrade_in_processes(j, targets, qbank, store, workers: int, concurrency: int) -> list:  # noqa: ANN001
+    """Regrade across worker processes; verdicts are saved here, as each arrives."""
+    from question_bank.loader import BankError
+    from rubrics.parallel import Job, start_workers
+
+    outcomes: list = [None] * len(targets)
+    jobs = []
+    for k, a in enumerate(targets):
+        try:
+            jobs.append(Job(k, qbank.get(a.question_id), a.answer))
+        except BankError as e:
+            outcomes[k] = (a, None, str(e))
+
+    def save(k: int, v) -> None:  # noqa: ANN001
+        store.save_verdict(targets[k].id, v)
+        outcomes[k] = (targets[k], v, None)
+
+    start_workers(j, jobs, workers, concurrency).collect(on_result=save)
+    return outcomes
 
 
 def register(app: typer.Typer) -> None:

@@ -74,6 +74,7 @@ def make_judge(spec: str | None = None, *, api_base: str | None = None, api_key_
         "api_base": api_base if router is None else None,
         "api_key": api_key,
         "router": router,
+        "router_config": config if router is not None else None,
         "samples": samples,
         "cache": (store if store is not None else MemoryCache()) if use_cache else None,
         "call_log": store,

@@ -22,7 +22,7 @@ import numpy as np
 from pydantic import ValidationError
 
 from question_bank.models import KeyPoint, Question, Rubric, Terms, Text
-from rubrics.judge import Judge, grade_answer
+from rubrics.judge import Judge, agrade_answer, grade_answer
 from rubrics.verdict import MAX_SCORE, Verdict
 
 
@@ -153,7 +153,7 @@ def load_items(path: Path) -> tuple[list[CalibrationItem], list[str]]:
 # --- grading ---------------------------------------------------------------------------------------
 
 
-def _result(item: CalibrationItem, v: Verdict) -> ItemResult:
+def item_result(item: CalibrationItem, v: Verdict) -> ItemResult:
     predicted = None if v.score is None else round(v.score / MAX_SCORE * item.max_score, 4)
     return ItemResult(item.id, item.score, item.max_score, predicted, v.status, v.reason)
 
@@ -162,7 +162,7 @@ def grade_items(items: list[CalibrationItem], judge: Judge, concurrency: int = 1
                 on_done: Callable[[ItemResult], None] | None = None) -> list[ItemResult]:
     """Results in input order. LLM judges run concurrently (threads share the judge's own limit)."""
     def one(item: CalibrationItem) -> ItemResult:
-        res = _result(item, grade_answer(judge, item.question, item.answer))
+        res = item_result(item, grade_answer(judge, item.question, item.answer))
         if on_done:
             on_done(res)
         return res
@@ -180,15 +180,8 @@ async def agrade_items(items: list[CalibrationItem], judge: Judge, concurrency: 
 
     async def one(item: CalibrationItem) -> ItemResult:
         async with sem:
-            if not item.answer.strip():
-                v = grade_answer(judge, item.question, item.answer)  # empty: 0 without the judge
-            else:
-                try:
-                    v = await judge.agrade(item.question, item.answer)  # type: ignore[attr-defined]
-                except Exception as e:  # noqa: BLE001 - same rule as grade_answer
-                    v = Verdict.ungraded(item.question.id, f"judge error: {e.__class__.__name__}: {str(e)[:300]}",
-                                         judge=judge.name)
-        res = _result(item, v)
+            v = await agrade_answer(judge, item.question, item.answer)
+        res = item_result(item, v)
         if on_done:
             on_done(res)
         return res

@@ -53,23 +53,16 @@ class VerdictCache(Protocol):
     def cache_put(self, key: str, verdict: Verdict) -> None: ...
 
 
-def grade_answer(judge: Judge, question: Question, answer: str) -> Verdict:
-    """Grade with the shared rules: an empty answer is 0 without asking the judge, a huge answer is
-    graded on a truncated copy (and flagged), and a judge that fails yields an *ungraded* verdict,
-    never a 0."""
+def prepare_answer(judge: Judge, question: Question, answer: str) -> tuple[Verdict | None, str, bool]:
+    """(verdict that needs no judge, or None; the text to grade; whether it was truncated)."""
     if not answer or not answer.strip():
-        return Verdict(question_id=question.id, judge=judge.name, reason="no answer", feedback="No answer was given.")
-    graded = answer
+        return Verdict(question_id=question.id, judge=judge.name, reason="no answer", feedback="No answer was given."), answer, False
     truncated = len(answer) > MAX_GRADED_CHARS
-    if truncated:
-        graded = answer[:MAX_GRADED_CHARS]
-    started = time.perf_counter()
-    try:
-        verdict = judge.grade(question, graded)
-    except Exception as e:  # noqa: BLE001 - any judge failure must leave the answer regradable
-        return Verdict.ungraded(
-            question.id, f"judge error: {e.__class__.__name__}: {str(e)[:300]}", judge=judge.name
-        )
+    return None, (answer[:MAX_GRADED_CHARS] if truncated else answer), truncated
+
+
+def finish_verdict(verdict: Verdict, answer: str, truncated: bool, started: float) -> Verdict:
+    """Flag a truncated answer and fill in the duration, as every grading path must."""
     if truncated:
         verdict.flags.append(
             Flag(kind="truncated", detail=f"graded the first {MAX_GRADED_CHARS:,} of {len(answer):,} characters")
@@ -77,3 +70,35 @@ def grade_answer(judge: Judge, question: Question, answer: str) -> Verdict:
     if not verdict.usage.duration_ms:
         verdict.usage.duration_ms = (time.perf_counter() - started) * 1000
     return verdict
+
+
+async def agrade_answer(judge: Judge, question: Question, answer: str) -> Verdict:
+    """``grade_answer`` for judges with an ``agrade`` coroutine: the same rules, no thread per request."""
+    early, graded, truncated = prepare_answer(judge, question, answer)
+    if early is not None:
+        return early
+    started = time.perf_counter()
+    try:
+        verdict = await judge.agrade(question, graded)  # type: ignore[attr-defined]
+    except Exception as e:  # noqa: BLE001 - any judge failure must leave the answer regradable
+        return Verdict.ungraded(
+            question.id, f"judge error: {e.__class__.__name__}: {str(e)[:300]}", judge=judge.name
+        )
+    return finish_verdict(verdict, answer, truncated, started)
+
+
+def grade_answer(judge: Judge, question: Question, answer: str) -> Verdict:
+    """Grade with the shared rules: an empty answer is 0 without asking the judge, a huge answer is
+    graded on a truncated copy (and flagged), and a judge that fails yields an *ungraded* verdict,
+    never a 0."""
+    early, graded, truncated = prepare_answer(judge, question, answer)
+    if early is not None:
+        return early
+    started = time.perf_counter()
+    try:
+        verdict = judge.grade(question, graded)
+    except Exception as e:  # noqa: BLE001 - any judge failure must leave the answer regradable
+        return Verdict.ungraded(
+            question.id, f"judge error: {e.__class__.__name__}: {str(e)[:300]}", judge=judge.name
+        )
+    return finish_verdict(verdict, answer, truncated, started)

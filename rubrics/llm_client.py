@@ -71,7 +71,9 @@ def response_cost(response: Any, model: str) -> float | None:
     """Cost in USD, or None when litellm has no price for the model (it raises for those).
 
     litellm has usually priced the response already (``_hidden_params``); asking again for a
-    model it could not price costs ~1 ms of CPU per call, so such models are remembered."""
+    model it could not price costs ~1 ms of CPU per call, so such models are remembered.
+    (Registering such a model with litellm as unpriced, to end litellm's own per-call search of its
+    price map, was tried: no gain measurable above noise with benchmarks/llm_judge_throughput.py.)"""
     hidden = getattr(response, "_hidden_params", None) or {}
     cost = hidden.get("response_cost") if isinstance(hidden, dict) else getattr(hidden, "response_cost", None)
     if cost is not None:

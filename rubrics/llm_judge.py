@@ -155,6 +155,7 @@ class LLMJudge:
         call_log: CallLog | None = None,
         json_schema: bool | None = None,
         extra_params: dict | None = None,
+        router_config: dict | None = None,
     ) -> None:
         if samples < 1:
             raise ValueError("samples must be >= 1")
@@ -174,6 +175,7 @@ class LLMJudge:
         self.cache = cache
         self.call_log = call_log
         self.extra_params = dict(extra_params or {})
+        self.router_config = router_config  # lets a worker process build the same router
         self._json_schema = json_schema  # None: ask litellm on first use
         self._sem = threading.BoundedSemaphore(self.concurrency)
         self._asems: dict[int, asyncio.Semaphore] = {}
@@ -219,6 +221,35 @@ class LLMJudge:
             },
         }
         return "llm:" + _sha(json.dumps(parts, sort_keys=True, default=str))
+
+    # --- batch grading in worker processes (rubrics.parallel) --------------------------------
+    def worker_recipe(self, concurrency: int) -> dict:
+        """Picklable arguments that rebuild this judge in another process, minus the cache and call
+        log: those stay with the parent, which owns the store."""
+        if self.router is not None and self.router_config is None:
+            raise ValueError("a router judge needs its router_config to grade in worker processes")
+        return {
+            "model": self.model, "api_base": self.api_base, "api_key": self.api_key, "samples": self.samples,
+            "temperature": self.temperature, "seed": self.seed, "max_tokens": self.max_tokens,
+            "timeout": self.timeout, "retries": self.retries, "backoff": self.backoff,
+            "backoff_max": self.backoff_max, "concurrency": max(1, concurrency), "json_schema": self._json_schema,
+            "extra_params": dict(self.extra_params), "router_config": self.router_config,
+        }
+
+    @classmethod
+    def from_recipe(cls, recipe: dict, *, cache: VerdictCache | None = None, call_log: CallLog | None = None) -> LLMJudge:
+        recipe = dict(recipe)
+        model = recipe.pop("model")
+        router = None
+        if recipe.get("router_config") is not None:
+            from rubrics.llm_client import load_router
+
+            router = load_router(recipe["router_config"])
+        return cls(model, router=router, cache=cache, call_log=call_log, **recipe)
+
+    def cached_verdict(self, question: Question, answer: str) -> Verdict | None:
+        """A graded verdict from the cache (logged as a cached call), or None."""
+        return self._from_cache(self._context(question, answer))
 
     # --- one sample: request, parse, maybe repair ------------------------------------------
     def _context(self, question: Question, answer: str) -> _Context:

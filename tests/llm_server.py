@@ -122,9 +122,7 @@ class LLMServer:
         class Handler(_Handler):
             owner = server
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._httpd.daemon_threads = True
-        self._httpd.request_queue_size = 256
+        self._httpd = _HTTPServer(("127.0.0.1", 0), Handler)
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self._thread.start()
         return self
@@ -142,9 +140,20 @@ class LLMServer:
         self.stop()
 
 
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    # A class attribute, because listen() runs in the constructor: set on the instance afterwards
+    # it was ignored and the backlog stayed at 5, so a burst of new connections (a client opening
+    # 32 at once) lost SYNs and waited ~1 s for the retransmit.
+    request_queue_size = 256
+
+
 class _Handler(BaseHTTPRequestHandler):
     owner: LLMServer
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes; with Nagle on, the body waits for the client's delayed
+    # ACK (~40 ms on Linux), a stall no real provider has and one that would swamp any benchmark.
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - keep test output clean
         pass
