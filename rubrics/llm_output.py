@@ -184,43 +184,28 @@ def _scan_object(s: str, start: int) -> tuple[int, bool]:
 
 def _close_truncated(chunk: str) -> str | None:
     """Close open strings, arrays and objects of a JSON prefix, dropping a dangling partial member."""
-    stack: list[str] = []
-    in_str = False
-    esc = False
-    for c in chunk:
-        if in_str:
-            if esc:
-                esc = False
-            elif c == "\\":
-                esc = True
-            elif c == '"':
-                in_str = False
-        elif c == '"':
-            in_str = True
-        elif c in "{[":
-            stack.append("}" if c == "{" else "]")
-        elif c in "}]" and stack:
-            stack.pop()
-    body = chunk
-    if in_str:
-        body += '"'
+    state = _json_state(chunk)
+    body = chunk + ('"' if state is not None and state[1] else "")
     # Try progressively shorter prefixes so a half-written member ("key": or trailing comma) goes.
     for cut in range(len(body), max(0, len(body) - 400), -1):
         attempt = body[:cut].rstrip().rstrip(",").rstrip()
         if not attempt:
             break
-        closers = _closers_for(attempt)
-        if closers is None:
+        state = _json_state(attempt)
+        if state is None or state[1]:
             continue
+        closed = attempt + "".join(reversed(state[0]))
         try:
-            json.loads(attempt + closers)
-            return attempt + closers
+            json.loads(closed)
+            return closed
         except json.JSONDecodeError:
             continue
     return None
 
 
-def _closers_for(prefix: str) -> str | None:
+def _json_state(prefix: str) -> tuple[list[str], bool] | None:
+    """The closers still owed by a JSON prefix and whether it ends inside a string; None when it
+    closes a bracket it never opened."""
     stack: list[str] = []
     in_str = False
     esc = False
@@ -240,9 +225,7 @@ def _closers_for(prefix: str) -> str | None:
             if not stack:
                 return None
             stack.pop()
-    if in_str:
-        return None
-    return "".join(reversed(stack))
+    return stack, in_str
 
 
 def _unwrap(data: dict) -> dict:
