@@ -92,6 +92,26 @@ def _key_point(i: int, text: str) -> KeyPoint:
     return KeyPoint(id=f"kp{i + 1}", text=Text(en=text), keywords=keywords)
 
 
+def _key_point_texts(value: object) -> list[str]:
+    """Key points as other datasets write them: a list of strings (or of {"text": ...}), or one
+    string with one point per line or separated by semicolons."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = re.split(r"[\n;；]+", value)
+    if not isinstance(value, list):
+        raise ValueError("'key_points' must be a list of strings")
+    out = []
+    for k in value:
+        if isinstance(k, dict):
+            k = k.get("text")
+        if not isinstance(k, str):
+            raise ValueError("'key_points' must be a list of strings")
+        if k.strip():
+            out.append(k.strip())
+    return out
+
+
 def parse_line(raw: str, line: int) -> CalibrationItem:
     """One JSONL line as an item; ValueError with a short reason otherwise."""
     try:
@@ -100,11 +120,14 @@ def parse_line(raw: str, line: int) -> CalibrationItem:
         raise ValueError(f"invalid JSON ({e.msg} at column {e.colno})") from None
     if not isinstance(obj, dict):
         raise ValueError("expected a JSON object")
-    missing = [k for k in ("question", "reference_answer", "answer", "score", "max_score") if k not in obj]
+    kps = _key_point_texts(obj.get("key_points"))
+    required = ("question", "answer", "score", "max_score") + (() if kps else ("reference_answer",))
+    missing = [k for k in required if k not in obj]
     if missing:
         raise ValueError(f"missing {', '.join(repr(m) for m in missing)}")
     question = _text(obj["question"], "question")
-    reference = _text(obj["reference_answer"], "reference_answer")
+    # Data from elsewhere may carry key points but no reference answer: they are the reference then.
+    reference = _text(obj["reference_answer"], "reference_answer") if "reference_answer" in obj else " ".join(kps)
     answer = obj["answer"]
     if not isinstance(answer, str):
         raise ValueError("'answer' must be a string")
@@ -118,9 +141,6 @@ def parse_line(raw: str, line: int) -> CalibrationItem:
     if not 0 <= score <= max_score:
         raise ValueError(f"'score' {score:g} is outside 0..{max_score:g}")
     raw_id = str(obj.get("id", f"line-{line}"))
-    kps = obj.get("key_points") or []
-    if not isinstance(kps, list) or not all(isinstance(k, str) and k.strip() for k in kps):
-        raise ValueError("'key_points' must be a list of non-empty strings")
     try:
         q = Question(
             id=_slug(raw_id, line),

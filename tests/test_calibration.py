@@ -129,3 +129,20 @@ def test_llm_calibration_through_the_local_server(llm_server, make_llm_judge):
     assert {r.predicted / r.max_score for r in res if r not in empty} == {0.5}
     assert llm_server.count == len(items) - len(empty)
     assert llm_server.max_in_flight > 1
+
+
+def test_key_points_in_other_datasets_shapes_are_accepted():
+    from rubrics.calibration import parse_line
+
+    base = {"id": "k", "question": "What is dropout?", "answer": "It zeroes units.", "score": 3, "max_score": 5}
+    as_string = parse_line(json.dumps({**base, "reference_answer": "r", "key_points": "zeroes units; rescales by 1/(1-p)"}), 1)
+    assert [k.text.en for k in as_string.question.rubric.key_points] == ["zeroes units", "rescales by 1/(1-p)"]
+    as_dicts = parse_line(json.dumps({**base, "reference_answer": "r", "key_points": [{"text": "zeroes units"}, ""]}), 2)
+    assert [k.text.en for k in as_dicts.question.rubric.key_points] == ["zeroes units"]
+    # key points but no reference answer: the key points stand in for it
+    no_ref = parse_line(json.dumps({**base, "key_points": ["zeroes units", "off at inference"]}), 3)
+    assert no_ref.question.reference_answer.en == "zeroes units off at inference"
+    with pytest.raises(ValueError, match="missing 'reference_answer'"):
+        parse_line(json.dumps(base), 4)
+    with pytest.raises(ValueError, match="'key_points' must be a list of strings"):
+        parse_line(json.dumps({**base, "reference_answer": "r", "key_points": [1, 2]}), 5)
