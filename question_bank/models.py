@@ -44,9 +44,6 @@ class Terms(_Strict):
     def all(self) -> list[str]:
         return [*self.en, *self.zh]
 
-    def is_empty(self) -> bool:
-        return not (self.en or self.zh)
-
 
 class KeyPoint(_Strict):
     """One thing an interviewer listens for. ``aliases`` are whole phrasings of the point (any one

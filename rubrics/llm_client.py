@@ -59,11 +59,6 @@ def _import_quietly() -> ModuleType:
     return litellm
 
 
-def is_loaded() -> bool:
-    """Whether litellm has been imported (tests assert the offline path never does)."""
-    return _litellm is not None
-
-
 _unpriced: set[str] = set()
 
 

@@ -70,7 +70,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 from question_bank.models import KeyPoint, Misconception, Question
-from rubrics.derive import W_SPECIFIC, derive_key_points, effective_rubric, term_weight
+from rubrics.derive import derive_key_points, effective_rubric, term_weight
 from rubrics.glossary import load_glossary
 from rubrics.manipulation import _function_count, analyze_stuffing, manipulation_spans, mask_spans
 from rubrics.text import (

@@ -273,8 +273,3 @@ class WorkerRun:
 def start_workers(judge, jobs: list[Job], workers: int, concurrency: int) -> WorkerRun:  # noqa: ANN001
     """Answer cache hits here and start ``workers`` processes for the rest."""
     return WorkerRun(judge, jobs, workers, concurrency)
-
-
-def grade_in_processes(judge, jobs: list[Job], workers: int, concurrency: int,  # noqa: ANN001
-                       on_result: Callable[[int, Verdict], None] | None = None) -> dict[int, Verdict]:
-    return start_workers(judge, jobs, workers, concurrency).collect(on_result)

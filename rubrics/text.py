@@ -16,7 +16,6 @@ import logging
 import re
 import unicodedata
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -240,14 +239,6 @@ def _tokenize_zh_cached(text: str, keep_stopwords: bool) -> tuple[str, ...]:
 def tokenize_zh(text: str, keep_stopwords: bool = False) -> list[str]:
     """jieba words (CJK words and embedded Latin words), with char bigrams if jieba is missing."""
     return list(_tokenize_zh_cached(text, keep_stopwords))
-
-
-def tokenize(text: str, keep_stopwords: bool = False) -> list[str]:
-    """Content terms in whatever language: English stems plus Chinese words."""
-    if has_cjk(text):
-        zh = tokenize_zh(text, keep_stopwords)
-        return [w if has_cjk(w) else stem(w) for w in zh]
-    return tokenize_en(text, keep_stopwords)
 
 
 # --------------------------------------------------------------------------------------------
@@ -703,14 +694,3 @@ def _ordered_window(doc: Doc, occs: list[list[tuple[int, int]]], limit: int) -> 
         if ok and pos - s0 <= limit:
             return (s0, pos)
     return None
-
-
-def find_best(doc: Doc, phrases: Iterable[Phrase], strict: bool = False) -> PhraseHit | None:
-    best = None
-    for ph in phrases:
-        hit = match_phrase(doc, ph, strict)
-        if hit and (best is None or hit.score > best.score):
-            best = hit
-            if hit.score >= 1.0:
-                break
-    return best
