@@ -7,6 +7,7 @@ picks up at the first position without an answer and grades whatever was left un
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 import uuid
@@ -37,7 +38,8 @@ class Turn:
     seconds_allowed: float
     interview_seconds_left: float
     lang: str
-    draft: str = ""
+    draft: str = ""  # text typed before an interruption, to continue from
+    save_draft: Callable[[str], None] | None = None  # the UI calls this every few seconds while typing
 
 
 @dataclass
@@ -148,7 +150,9 @@ def run_session(
         left = budget - elapsed
         if left <= 0.5:
             break
-        turn = Turn(q, pos, len(questions), min(allowances[pos], left), left, settings.lang)
+        turn = Turn(q, pos, len(questions), min(allowances[pos], left), left, settings.lang,
+                    draft=store.get_draft(session.id, pos),
+                    save_draft=functools.partial(store.save_draft, session.id, pos))
         started = clock()
         reply = source.ask(turn)
         if reply is None:

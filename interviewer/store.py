@@ -119,15 +119,28 @@ class Store:
 
     # answers and verdicts -------------------------------------------------------------------
     def add_answer(self, a: AnswerRecord) -> int:
-        """Commit the answer before anything else happens to it (grading, printing, the next question)."""
-        cur = self._write(
-            "INSERT INTO answers (session_id, position, question_id, answer, seconds_used, seconds_allowed,"
-            " submitted_at, ended) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (a.session_id, a.position, a.question_id, a.answer, a.seconds_used, a.seconds_allowed,
-             a.submitted_at.isoformat(), a.ended),
-        )
+        """Commit the answer before anything else happens to it (grading, printing, the next
+        question), and drop its draft in the same transaction."""
+        with self._lock, self.conn:
+            cur = self.conn.execute(
+                "INSERT INTO answers (session_id, position, question_id, answer, seconds_used, seconds_allowed,"
+                " submitted_at, ended) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (a.session_id, a.position, a.question_id, a.answer, a.seconds_used, a.seconds_allowed,
+                 a.submitted_at.isoformat(), a.ended),
+            )
+            self.conn.execute("DELETE FROM drafts WHERE session_id = ? AND position = ?", (a.session_id, a.position))
         a.id = int(cur.lastrowid or 0)
         return a.id
+
+    def save_draft(self, session_id: str, position: int, text: str) -> None:
+        self._write(
+            "INSERT OR REPLACE INTO drafts (session_id, position, text, updated_at) VALUES (?, ?, ?, ?)",
+            (session_id, position, text, _now()),
+        )
+
+    def get_draft(self, session_id: str, position: int) -> str:
+        rows = self._read("SELECT text FROM drafts WHERE session_id = ? AND position = ?", (session_id, position))
+        return rows[0][0] if rows else ""
 
     def save_verdict(self, answer_id: int, v: Verdict) -> None:
         self._write(

@@ -50,10 +50,12 @@ class TerminalAnswers:
     """Interactive answer source. ``input``/``output`` are injectable so tests can drive the real
     application through a pipe."""
 
-    def __init__(self, input: Input | None = None, output: Output | None = None, tick: float = 0.25):
+    def __init__(self, input: Input | None = None, output: Output | None = None, tick: float = 0.25,
+                 autosave: float = 3.0):
         self.input = input
         self.output = output
         self.tick = tick
+        self.autosave = autosave  # seconds between draft saves while the text changes
 
     def ask(self, turn: Turn) -> Reply:
         q = turn.question
@@ -63,6 +65,7 @@ class TerminalAnswers:
         interview_deadline = started + turn.interview_seconds_left
         editor = TextArea(text=turn.draft, multiline=True, wrap_lines=True, scrollbar=True, focus_on_click=True,
                           height=Dimension(min=6, preferred=14, max=24))
+        editor.buffer.cursor_position = len(turn.draft)
 
         def result(ended: str, **kw: bool) -> Reply:
             return Reply(text=editor.text, seconds_used=time.monotonic() - started, ended=ended, **kw)  # type: ignore[arg-type]
@@ -124,12 +127,18 @@ class TerminalAnswers:
         )
 
         async def watch_clock() -> None:
+            saved, next_save = turn.draft, time.monotonic() + self.autosave
             while True:
                 await asyncio.sleep(self.tick / 2)
-                if time.monotonic() >= min(deadline, interview_deadline):
+                now = time.monotonic()
+                if now >= min(deadline, interview_deadline):
                     if not app.is_done and app.is_running:
                         app.exit(result=result("timed_out"))
                     return
+                if turn.save_draft is not None and now >= next_save and editor.text != saved:
+                    saved, next_save = editor.text, now + self.autosave
+                    # off the UI thread: an fsync must not stall typing
+                    await asyncio.get_running_loop().run_in_executor(None, turn.save_draft, saved)
 
         app.pre_run_callables.append(lambda: app.create_background_task(watch_clock()))
         return app.run()

@@ -218,3 +218,27 @@ def test_unwritable_data_dir_is_a_clear_error(tmp_path):
     target.write_text("x")
     with pytest.raises(UserError, match="is not writable"):
         Store.open(target / "sub")
+
+
+def test_draft_survives_an_interruption_and_is_dropped_with_the_answer(tmp_path, bank):
+    store = Store.open(tmp_path)
+    s = _session(store, bank, n=2)
+
+    class TypesThenDies(ListSource):
+        def ask(self, turn):
+            turn.save_draft("half an answer about alpha")
+            raise KeyboardInterrupt  # the terminal went away mid-answer
+
+    with pytest.raises(KeyboardInterrupt):
+        run_session(store, bank, s, TypesThenDies([]), BackgroundGrader(store, CountingJudge()))
+    store.close()
+
+    store = Store.open(tmp_path)
+    src = ListSource([Reply("half an answer about alpha, finished", 2.0), Reply("beta", 1.0)])
+    grader = BackgroundGrader(store, CountingJudge())
+    run_session(store, bank, store.get_session(s.id), src, grader)
+    grader.wait()
+    assert src.turns[0].draft == "half an answer about alpha"
+    assert src.turns[1].draft == ""
+    assert store.get_draft(s.id, 0) == ""  # deleted with the submitted answer
+    assert store.conn.execute("SELECT count(*) FROM drafts").fetchone()[0] == 0

@@ -76,3 +76,25 @@ def test_time_out_submits_what_was_typed():
 def test_interview_clock_also_times_out():
     reply = _ask([0.1, "x"], _turn(seconds=60.0, total_left=1.0))
     assert reply.ended == "timed_out" and reply.text == "x"
+
+
+@pytest.mark.timeout(20)
+def test_draft_is_autosaved_while_typing_and_restored():
+    saved: list[str] = []
+    turn = _turn()
+    turn.save_draft = saved.append
+    turn.draft = "restored start"
+    with create_pipe_input() as inp, create_app_session(input=inp, output=DummyOutput()):
+        def feed():
+            time.sleep(0.1)
+            inp.send_text(" and more")
+            time.sleep(0.8)  # several autosave periods
+            inp.send_text("\x04")
+
+        t = threading.Thread(target=feed, daemon=True)
+        t.start()
+        reply = TerminalAnswers(input=inp, output=DummyOutput(), tick=0.05, autosave=0.2).ask(turn)
+        t.join(5)
+    assert reply.text == "restored start and more"  # typing continued after the restored draft
+    assert saved and saved[-1] == "restored start and more"
+    assert len(saved) == len(set(saved))  # only saved when the text changed
