@@ -151,18 +151,19 @@ def session_trend(df: pd.DataFrame, sessions: Iterable[SessionRecord]) -> pd.Dat
     return out.sort_values("created_at", kind="stable").reset_index(drop=True)[cols]
 
 
-def key_point_frame(answers: Iterable[AnswerRecord], questions: dict[str, Question]) -> pd.DataFrame:
-    """One row per (graded answer, key point): the raw material of 'what to study next'."""
+def key_point_frame(answers: Iterable[AnswerRecord], questions: dict[str, Question], lang: str = "en") -> pd.DataFrame:
+    """One row per (graded answer, key point): the raw material of 'what to study next'. The text is
+    the bank's, in ``lang``, when the bank still has the point; else what the verdict recorded."""
     rows = []
     for a in answers:
         v = a.verdict
         if v is None or v.status != "graded":
             continue
         q = questions.get(a.question_id)
-        texts = {k.id: k.text.en for k in q.rubric.key_points} if q else {}
+        texts = {k.id: k.text.get(lang) for k in q.rubric.key_points} if q else {}
         for k in v.key_points:
             rows.append({"question_id": a.question_id, "topic": q.topic if q else "unknown",
-                         "key_point_id": k.id, "text": k.text or texts.get(k.id, k.id), "credit": k.credit.value,
+                         "key_point_id": k.id, "text": texts.get(k.id) or k.text or k.id, "credit": k.credit.value,
                          "weight": k.weight, "submitted_at": a.submitted_at})
     df = pd.DataFrame(rows, columns=["question_id", "topic", "key_point_id", "text", "credit", "weight", "submitted_at"])
     df["submitted_at"] = pd.to_datetime(df["submitted_at"], utc=True)

@@ -8,11 +8,36 @@ the page's stylesheet colours with its CSS variables. Every label is escaped her
 
 from __future__ import annotations
 
+import unicodedata
 from html import escape
 
 from markupsafe import Markup
 
+from reports.labels import t
+
 MAX = 10.0
+
+
+def _wide(ch: str) -> bool:
+    return unicodedata.east_asian_width(ch) in ("W", "F")
+
+
+def _text_width(text: str) -> int:
+    """Roughly how wide ``text`` is at the charts' 12px font: CJK glyphs are about twice a Latin one."""
+    return sum(12 if _wide(c) else 7 for c in text)
+
+
+def _shorten(text: str, limit: int = 154) -> str:
+    """``text`` cut with an ellipsis to at most ``limit`` px (22 Latin characters, 12 CJK ones)."""
+    if _text_width(text) <= limit:
+        return text
+    out, w = "", 7  # room for the ellipsis
+    for c in text:
+        w += 12 if _wide(c) else 7
+        if w > limit:
+            break
+        out += c
+    return out + "…"
 
 
 def band(score: float | None) -> str:
@@ -35,7 +60,7 @@ def score_bars(rows: list[tuple[str, float | None, str]], title: str, width: int
     """Horizontal 0-10 bars, one per (label, score, note); ``width`` is the viewBox width, chosen
     close to the rendered width so the text is drawn at its natural size."""
     row_h = 26
-    label_w = min(150, max(60, 7 * max((len(r[0]) for r in rows), default=8) + 10))
+    label_w = min(150, max(60, max((_text_width(r[0]) for r in rows), default=56) + 10))
     bar_w = width - label_w - 100
     height = row_h * len(rows) + 24
     body = [f'<line class="grid" x1="{label_w + bar_w * x / MAX:.1f}" y1="0" x2="{label_w + bar_w * x / MAX:.1f}" '
@@ -44,7 +69,7 @@ def score_bars(rows: list[tuple[str, float | None, str]], title: str, width: int
              for x in (0, 5, 10)]
     for i, (label, score, note) in enumerate(rows):
         y = i * row_h + 4
-        short = label if len(label) <= 22 else label[:21] + "…"
+        short = _shorten(label)
         body.append(f'<text x="{label_w - 8}" y="{y + 14}" text-anchor="end">{escape(short)}</text>')
         body.append(f'<rect class="track" x="{label_w}" y="{y + 3}" width="{bar_w}" height="14" rx="3"/>')
         if score is not None:
@@ -58,8 +83,9 @@ def score_bars(rows: list[tuple[str, float | None, str]], title: str, width: int
 
 
 def score_trend(points: list[tuple[str, float | None]], current: int | None = None,
-                title: str = "Score per session") -> Markup:
+                title: str | None = None, lang: str = "en") -> Markup:
     """A line over sessions (oldest left); the current session's dot is drawn larger."""
+    title = title if title is not None else t("chart_trend_default", lang)
     width, height, left, right, top, bottom = 680, 150, 34, 16, 12, 30
     pw, ph = width - left - right, height - top - bottom
     n = len(points)
@@ -89,8 +115,11 @@ def score_trend(points: list[tuple[str, float | None]], current: int | None = No
     return _svg(width, height, title, body)
 
 
-def coverage_bars(rows: list[tuple[str, float, float, float]], title: str = "Key-point coverage") -> Markup:
+def coverage_bars(rows: list[tuple[str, float, float, float]], title: str | None = None,
+                  lang: str = "en") -> Markup:
     """Stacked bars per question: share of rubric weight covered fully, partly, not at all."""
+    title = title if title is not None else t("chart_coverage_default", lang)
+    covered, partly_covered, partly, missed = (t(k, lang) for k in ("covered", "partly_covered", "partly", "missed"))
     label_w, bar_w, row_h, width = 60, 560, 22, 680
     height = row_h * len(rows) + 26
     body = []
@@ -102,16 +131,17 @@ def coverage_bars(rows: list[tuple[str, float, float, float]], title: str = "Key
             body.append(f'<rect class="track" x="{label_w}" y="{y + 2}" width="{bar_w}" height="14" rx="3"/>')
             continue
         xpos = float(label_w)
-        for part, cls, name in ((full, "c-good", "covered"), (partial, "c-mid", "partly covered"), (none, "c-miss", "missed")):
+        for part, cls, name in ((full, "c-good", covered), (partial, "c-mid", partly_covered), (none, "c-miss", missed)):
             if part > 0:
                 w = bar_w * part / total
                 body.append(f'<rect class="{cls}" x="{xpos:.1f}" y="{y + 2}" width="{w:.1f}" height="14">'
-                            f'<title>{escape(label)}: {100 * part / total:.0f}% {name}</title></rect>')
+                            f'<title>{escape(label)}: {100 * part / total:.0f}% {escape(name)}</title></rect>')
                 xpos += w
         body.append(f'<text class="axis" x="{label_w + bar_w + 8}" y="{y + 13}">{100 * (full + partial / 2) / total:.0f}%</text>')
     ly = height - 8
-    legend = ((label_w, "c-good", "covered"), (label_w + 100, "c-mid", "partly"), (label_w + 180, "c-miss", "missed"))
-    for lx, cls, name in legend:
+    lx = label_w
+    for (cls, name), step in zip((("c-good", covered), ("c-mid", partly), ("c-miss", missed)), (100, 80, 0)):
         body.append(f'<rect class="{cls}" x="{lx}" y="{ly - 9}" width="10" height="10"/>'
-                    f'<text class="axis" x="{lx + 14}" y="{ly}">{name}</text>')
+                    f'<text class="axis" x="{lx + 14}" y="{ly}">{escape(name)}</text>')
+        lx += max(step, 14 + _text_width(name) + 16)
     return _svg(width, height, title, body)

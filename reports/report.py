@@ -17,6 +17,8 @@ from pydantic import BaseModel, Field
 from question_bank.models import Question
 from reports.records import AnswerRecord, SessionRecord, SessionSettings
 from reports.charts import band
+from reports import labels
+from reports.labels import Labels
 from rubrics.verdict import MAX_SCORE, Flag
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -219,11 +221,13 @@ def build_report(session: SessionRecord, answers: list[AnswerRecord], questions:
                 row.status, row.reason, row.score, row.feedback = v.status, v.reason, v.score, v.feedback
                 row.judge = v.judge + (f" ({v.model})" if v.model else "")
                 row.flags = list(v.flags)
+                # the bank's wording in the session's language; the verdict's when the bank lost the point
                 texts = {k.id: k.text.get(lang) for k in q.rubric.key_points} if q else {}
-                row.key_points = [KeyPointRow(id=k.id, text=k.text or texts.get(k.id, ""), weight=k.weight,
+                wrong = {m.id: m.text.get(lang) for m in q.rubric.misconceptions} if q else {}
+                row.key_points = [KeyPointRow(id=k.id, text=texts.get(k.id) or k.text, weight=k.weight,
                                               credit=k.credit.value, evidence=k.evidence) for k in v.key_points]
-                row.misconceptions = [MisconceptionRow(id=m.id, text=m.text, penalty=m.penalty, evidence=m.evidence)
-                                      for m in v.misconceptions]
+                row.misconceptions = [MisconceptionRow(id=m.id, text=wrong.get(m.id) or m.text, penalty=m.penalty,
+                                                       evidence=m.evidence) for m in v.misconceptions]
                 _add_usage(usage, v)
         else:
             row.status = "not_reached"
@@ -277,14 +281,11 @@ def _time_management(r: SessionReport) -> TimeManagement:
         rushed=sum(1 for q in qs if q.answer and q.seconds_allowed and q.seconds_used < q.seconds_allowed / 5
                    and q.score is not None and q.score < 5),
     )
-    if t.timed_out:
-        t.advice.append(f"{t.timed_out} answer(s) ran out of time: lead with the key points, then add detail.")
-    if t.not_reached:
-        t.advice.append(f"{t.not_reached} question(s) were never reached: keep an eye on the interview clock.")
-    if t.rushed:
-        t.advice.append(f"{t.rushed} weak answer(s) used under a fifth of their time: the time was there to say more.")
-    if t.skipped:
-        t.advice.append(f"{t.skipped} question(s) skipped: in a real interview, say what you do know.")
+    lang = r.settings.lang  # advice is free text for the reader, so it follows the session's language
+    for n, key in ((t.timed_out, "advice_timed_out"), (t.not_reached, "advice_not_reached"),
+                   (t.rushed, "advice_rushed"), (t.skipped, "advice_skipped")):
+        if n:
+            t.advice.append(labels.t(key, lang, n=n))
     return t
 
 
@@ -315,7 +316,7 @@ def _add_history(report: SessionReport, session: SessionRecord, answers: list[An
                  else round(report.overall_score - prev.score, 2))
         report.previous = Comparison(previous_session_id=prev.session_id, previous_created_at=prev.created_at,
                                      previous_score=prev.score, delta=delta, topics=changes)
-    missed = an.most_missed(an.key_point_frame(past, questions), limit=200)
+    missed = an.most_missed(an.key_point_frame(past, questions, session.settings.lang), limit=200)
     mastery = an.topic_mastery(df).set_index("topic")["mastery"] if not missed.empty else None
     for topic, g in missed.groupby("topic", sort=False):
         report.study_next.append(StudyTopic(
@@ -429,13 +430,11 @@ def _fence(text: str | None) -> str:
     return f"{ticks}text\n{text}\n{ticks}"
 
 
-def _chart_rows(r: SessionReport) -> dict:
-    def n(k: int, word: str) -> str:
-        return f"{k} {word}" + ("" if k == 1 else "s")
-
+def _chart_rows(r: SessionReport, L: Labels) -> dict:  # noqa: N803 - the templates' name for it
     return {
-        "topic_rows": [(t.topic, t.score, n(t.answered, "answer")) for t in r.topics],
-        "difficulty_rows": [(d.difficulty, d.score, n(d.questions, "question")) for d in r.difficulties],
+        "topic_rows": [(t.topic, t.score, L.f("n_answers", n=t.answered)) for t in r.topics],
+        "difficulty_rows": [(labels.value(d.difficulty, L.lang), d.score, L.f("n_questions", n=d.questions))
+                            for d in r.difficulties],
         "trend_rows": [(t.created_at.strftime("%m-%d %H:%M"), t.score) for t in r.trend],
         "coverage_rows": [(f"Q{q.position}", *q.coverage) for q in r.questions if q.key_points],
     }
@@ -444,10 +443,11 @@ def _chart_rows(r: SessionReport) -> dict:
 def render(report: SessionReport, fmt: str) -> str:
     if fmt == "json":
         return report.model_dump_json(indent=2)
+    L = Labels(report.settings.lang)  # noqa: N806 - the templates' name for it
     if fmt == "html":
-        return _env().get_template("report.html.j2").render(r=report, **_chart_rows(report))
+        return _env().get_template("report.html.j2").render(r=report, L=L, **_chart_rows(report, L))
     if fmt == "md":
-        return _env().get_template("report.md.j2").render(r=report)
+        return _env().get_template("report.md.j2").render(r=report, L=L)
     raise ValueError(f"unknown report format {fmt!r}; use html, md or json")
 
 

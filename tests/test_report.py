@@ -11,6 +11,7 @@ from datetime import timedelta
 import pytest
 
 from reports.records import AnswerRecord, SessionRecord, SessionSettings
+from reports.labels import VALUES_ZH
 from reports.report import History, build_report, highlight, render
 from rubrics.verdict import Credit, Flag, KeyPointVerdict, MisconceptionHit, Usage, Verdict
 from tests.helpers import make_question
@@ -158,3 +159,99 @@ def test_first_session_report_without_history():
     assert len(r.trend) == 1 and r.previous is None
     page = render(r, "html")
     assert "first session" in page and page.count('<article class="card question"') == 4
+
+
+# --- the report's own words follow the session's language ------------------------------------------
+
+EN_HEADINGS = ("Time management", "Progress", "Key-point coverage", "What to study next", "Questions",
+               "Flagged answers", "Your answer", "Key points", "Misconceptions", "Reference answer", "Feedback",
+               "An interviewer would ask next", "By topic", "By difficulty", "Mock interview report", "Drill report")
+ZH_HTML = ("专项练习报告", "时间管理", "进步趋势", "要点覆盖", "接下来该复习什么", "逐题详情", "被标记的回答", "评分器",
+           "你的回答", "答到的要点（2）", "漏掉的要点（1）", "误区", "参考答案", "面试官可能的追问", "点评", "按主题", "按难度",
+           "各主题得分", "每场总分", "结束方式", "超时", "未轮到", "选题原因：", "掌握度", "针对这些主题做专项练习：", "疑似操纵评分")
+ZH_MD = ("# 专项练习报告", "## 按主题", "## 按难度", "## 时间管理", "## 进步趋势", "## 要点覆盖", "## 接下来该复习什么",
+         "## 逐题详情", "## 被标记的回答", "## 评分器", "你的回答：", "要点：", "误区：", "参考答案：", "面试官可能的追问：",
+         "点评：", "（本场）", "（掌握度", "（权重 2.0）", "你的原话：", "**总分：")
+CJK = re.compile(r"[\u3000-\u30ff\u4e00-\u9fff\uff00-\uffef]")
+
+
+def _lang_report(lang):
+    past_sessions, past_answers = history([[("attn-00", 2.0), ("rag-00", 6.0)], [("rag-01", 7.0)]],
+                                          start=T0 - timedelta(days=5))
+    s, answers = session_and_answers()
+    s.settings.lang = lang
+    return build_report(s, answers, bank(), history=History([*past_sessions, s], [*past_answers, *answers]))
+
+
+def _data_strings(report) -> list[str]:
+    """Every string the report shows as data (typed, judged or from the bank), longest first."""
+    out: set[str] = set()
+
+    def walk(x):
+        if isinstance(x, str):
+            out.add(x)
+        elif isinstance(x, dict):
+            for v in x.values():
+                walk(v)
+        elif isinstance(x, list):
+            for v in x:
+                walk(v)
+
+    r = json.loads(render(report, "json"))
+    for key in ("session_id", "questions", "study_next", "flagged", "usage", "drill_command", "topics", "trend"):
+        walk(r[key])
+    out -= set(VALUES_ZH)  # statuses, difficulties, flag kinds...: the report must show them translated
+    return sorted((x for x in out if len(x) > 1), key=len, reverse=True)
+
+
+def _leftover_words(text: str, report) -> set[str]:
+    for data in _data_strings(report):
+        text = text.replace(data, " ")
+    return set(re.findall(r"[A-Za-z]{3,}", text))
+
+
+def test_zh_session_report_speaks_chinese():
+    r = _lang_report("zh")
+    page, md = render(r, "html"), render(r, "md")
+    assert '<html lang="zh-CN">' in page
+    for label in ZH_HTML:
+        assert label in page, label
+    for label in ZH_MD:
+        assert label in md, label
+    for heading in EN_HEADINGS:
+        assert f">{heading}<" not in page and f"<h4>{heading}" not in page, heading
+        assert f"## {heading}" not in md and f"# {heading}" not in md and f"\n{heading}:" not in md, heading
+    # Beyond the headings: once the data is taken out, no English word of the report's own is left.
+    allowed = {"UTC", "mock", "interview", "grader", "interviewer", "drill", "topic", "Token", "tokens", "text"}
+    visible = re.sub(r"</?mark[^>]*>", "", re.sub(r"<style>.*?</style>", "", page, flags=re.S))
+    visible = html.unescape(re.sub(r"<[^>]+>", " ", visible))
+    assert _leftover_words(visible, r) <= allowed, _leftover_words(visible, r) - allowed
+    assert _leftover_words(md, r) <= allowed, _leftover_words(md, r) - allowed
+    # Data is shown as it comes: the question in the session's language, the answer as typed.
+    assert "问题 attn-00？" in page and "Say why the variance grows." in page and "weak topic: attn" in page
+    pre = re.search(r'<pre class="answer">(.*?)</pre>', page, re.S).group(1)
+    assert html.unescape(re.sub(r"</?mark[^>]*>", "", pre)) == HOSTILE
+    assert "`````text" in md  # the answer's fence is untouched
+    assert any("超时" in a for a in r.time.advice)
+
+
+def test_en_session_report_unchanged_and_json_language_neutral():
+    en, zh = _lang_report("en"), _lang_report("zh")
+    page, md = render(en, "html"), render(en, "md")
+    assert '<html lang="en">' in page and not CJK.search(page) and not CJK.search(md)
+    for heading in ("Time management", "What to study next", "Your answer", "Reference answer", "Misconceptions",
+                    "Flagged answers", "An interviewer would ask next", "Covered (2)", "Missed (1)"):
+        assert heading in page, heading
+    assert md.startswith("# Drill report\n") and "\nKey points:\n" in md and "\nYour answer:\n" in md
+    assert "missed 1.0 of 1 time ·" in page or "missed 1.0 of 2 times ·" in page
+    assert "1 answer(s) ran out of time: lead with the key points, then add detail." in en.time.advice
+    # JSON: same keys and values in both languages, bar the language itself, the question/reference
+    # texts the bank holds per language, and the free-text advice.
+    a, b = json.loads(render(en, "json")), json.loads(render(zh, "json"))
+    assert a["settings"].pop("lang") == "en" and b["settings"].pop("lang") == "zh"
+    assert a["time"].pop("advice") != b["time"].pop("advice")
+    for qa, qb in zip(a.pop("questions"), b.pop("questions")):
+        assert qa.pop("question") != qb.pop("question")
+        qa.pop("reference_answer"), qb.pop("reference_answer"), qa.pop("follow_ups"), qb.pop("follow_ups")
+        assert qa == qb
+    assert a == b
