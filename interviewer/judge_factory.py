@@ -70,6 +70,15 @@ def make_judge(spec: str | None = None, *, api_base: str | None = None, api_key_
             raise UserError(f"litellm cannot use model {spec!r}: {problem}")
     if not api_key and api_base and router is None and spec.startswith(_KEYLESS_OK) and not os.environ.get("OPENAI_API_KEY"):
         api_key = "no-key-needed"  # a local OpenAI-compatible server; the SDK refuses an empty key
+    if not api_key and router is None:
+        from rubrics.llm_client import missing_keys
+
+        missing = missing_keys(spec, api_base)
+        if missing:  # found now, not as an ungraded answer after a whole interview
+            raise UserError(
+                f"judge {spec!r} needs {' and '.join(missing)} in the environment; set it, or pass "
+                "--api-key-env NAME for a variable of your own"
+            )
     kwargs: dict = {
         "api_base": api_base if router is None else None,
         "api_key": api_key,

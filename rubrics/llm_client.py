@@ -108,6 +108,17 @@ def check_model(model: str) -> str | None:
     return None
 
 
+def missing_keys(model: str, api_base: str | None = None) -> list[str]:
+    """Environment variables holding credentials that ``model`` needs and that are unset (base-URL
+    variables such as OLLAMA_API_BASE have defaults and are not reported)."""
+    litellm = get_litellm()
+    try:
+        env = litellm.validate_environment(model=model, api_base=api_base)
+    except Exception:  # noqa: BLE001 - unknown to litellm's checker: let the first call tell
+        return []
+    return [k for k in env.get("missing_keys") or [] if k.endswith(("_KEY", "_TOKEN", "_SECRET"))]
+
+
 def load_router(config: dict) -> Any:
     """A litellm Router from a config mapping (``model_list`` plus optional ``router_settings``)."""
     litellm = get_litellm()

@@ -180,3 +180,12 @@ def test_help_imports_neither_litellm_nor_pandas():
     imported = {ln.split("|")[-1].strip().split(".")[0] for ln in proc.stderr.splitlines() if "|" in ln}
     assert "typer" in imported  # the check sees real imports
     assert not imported & {"litellm", "pandas", "jieba", "openai", "prompt_toolkit"}
+
+
+def test_missing_provider_key_is_caught_before_the_interview(tmp_path, monkeypatch):
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    ans = answers_file(tmp_path, [{"answer": "x"}])
+    line = one_line_error(run("start", "--count", "1", "--answers", str(ans), "--judge",
+                              "anthropic/claude-3-5-haiku-latest", data_dir=tmp_path / "d"))
+    assert "ANTHROPIC_API_KEY" in line and "--api-key-env" in line
+    assert "no session" in one_line_error(run("report", "latest", data_dir=tmp_path / "d"))  # nothing was started
