@@ -164,6 +164,8 @@ def run_session(
             seconds_used=round(used, 2), seconds_allowed=round(turn.seconds_allowed, 2), ended=reply.ended,
         )
         store.add_answer(record)  # on disk before anything else happens to it
+        if hasattr(source, "saved"):
+            source.saved(record)
         elapsed += used
         store.update_elapsed(session.id, elapsed)
         answered += 1

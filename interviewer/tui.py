@@ -57,6 +57,15 @@ class TerminalAnswers:
         self.tick = tick
         self.autosave = autosave  # seconds between draft saves while the text changes
 
+    def saved(self, record) -> None:  # noqa: ANN001 - an AnswerRecord, already committed
+        """Say so only once the answer is really on disk."""
+        from prompt_toolkit import print_formatted_text
+        from prompt_toolkit.formatted_text import FormattedText
+
+        what = {"submitted": "saved", "timed_out": "time is up: saved as typed", "skipped": "skipped"}[record.ended]
+        print_formatted_text(FormattedText([("ansigreen", f" ✓ answer {record.position + 1} {what}; "
+                                             "grading in the background\n")]), output=self.output)
+
     def ask(self, turn: Turn) -> Reply:
         q = turn.question
         lang = turn.lang
