@@ -115,13 +115,15 @@ def m003_llm_calls_and_cache(conn: sqlite3.Connection) -> None:
 @migration
 def m004_drafts(conn: sqlite3.Connection) -> None:
     """What is being typed, saved every few seconds, so a closed terminal or a crash loses at most
-    the last moments of typing; the draft is deleted in the same transaction as the answer is saved."""
+    the last moments of typing, and on pause (with the time already spent on the question); the
+    draft is deleted in the same transaction as the answer is saved."""
     conn.executescript(
         """
         CREATE TABLE drafts (
             session_id TEXT NOT NULL REFERENCES sessions(id),
             position INTEGER NOT NULL,
             text TEXT NOT NULL,
+            seconds_used REAL NOT NULL DEFAULT 0,
             updated_at TEXT NOT NULL,
             PRIMARY KEY (session_id, position)
         );

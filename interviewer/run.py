@@ -160,7 +160,8 @@ def run_interview(store, qbank, session, judge, scripted=None) -> None:  # noqa:
     finally:
         grader.close()
     if outcome.paused:
-        out.print(f"Paused. Every submitted answer is saved. Continue with: [bold]interviewer resume {session.id}[/bold]")
+        out.print("Paused. Your answers and the text you were typing are saved. "
+                  f"Continue with: [bold]interviewer resume {session.id}[/bold]")
         return
     finish_report(store, qbank, outcome.session, out)
 

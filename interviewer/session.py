@@ -26,6 +26,8 @@ from rubrics.verdict import Verdict
 
 #: Per-question time by difficulty, in minutes, before the interview's total budget caps it.
 MINUTES_BY_DIFFICULTY = {"easy": 3.0, "medium": 5.0, "hard": 8.0}
+#: A question resumed after its time ran out still gets this long to wrap up the answer.
+MIN_RESUMED_SECONDS = 30.0
 
 
 @dataclass
@@ -48,7 +50,7 @@ class Reply:
     seconds_used: float
     ended: AnswerEnd = "submitted"
     finish: bool = False  # the candidate asked to end the interview after this answer
-    pause: bool = False  # Ctrl-C: keep the session open for `resume`
+    pause: bool = False  # Ctrl-C: keep the question open (text and time used) for `resume`
 
 
 class AnswerSource(Protocol):
@@ -150,8 +152,9 @@ def run_session(
         left = budget - elapsed
         if left <= 0.5:
             break
-        turn = Turn(q, pos, len(questions), min(allowances[pos], left), left, settings.lang,
-                    draft=store.get_draft(session.id, pos),
+        draft, used_before = store.get_draft(session.id, pos)  # a paused or interrupted answer
+        allowed = min(max(allowances[pos] - used_before, MIN_RESUMED_SECONDS), left)
+        turn = Turn(q, pos, len(questions), allowed, left, settings.lang, draft=draft,
                     save_draft=functools.partial(store.save_draft, session.id, pos))
         started = clock()
         reply = source.ask(turn)
@@ -159,20 +162,23 @@ def run_session(
             finished = False
             break
         used = reply.seconds_used if reply.seconds_used else clock() - started
+        elapsed += used
+        if reply.pause:  # the question stays open: its text and the time spent wait for `resume`
+            store.save_draft(session.id, pos, reply.text, used_before + used)
+            store.update_elapsed(session.id, elapsed)
+            finished, paused = False, True
+            break
         record = AnswerRecord(
             session_id=session.id, position=pos, question_id=q.id, answer=reply.text,
-            seconds_used=round(used, 2), seconds_allowed=round(turn.seconds_allowed, 2), ended=reply.ended,
+            seconds_used=round(used_before + used, 2), seconds_allowed=round(used_before + allowed, 2),
+            ended=reply.ended,
         )
         store.add_answer(record)  # on disk before anything else happens to it
         if hasattr(source, "saved"):
             source.saved(record)
-        elapsed += used
         store.update_elapsed(session.id, elapsed)
         answered += 1
         grader.submit(record, q)
-        if reply.pause:
-            finished, paused = False, True
-            break
         if reply.finish:
             break
     session.elapsed_seconds = elapsed

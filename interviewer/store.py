@@ -132,15 +132,20 @@ class Store:
         a.id = int(cur.lastrowid or 0)
         return a.id
 
-    def save_draft(self, session_id: str, position: int, text: str) -> None:
+    def save_draft(self, session_id: str, position: int, text: str, seconds_used: float | None = None) -> None:
+        """Autosaves pass no time (the clock keeps what a pause recorded); a pause passes it."""
         self._write(
-            "INSERT OR REPLACE INTO drafts (session_id, position, text, updated_at) VALUES (?, ?, ?, ?)",
-            (session_id, position, text, _now()),
+            "INSERT INTO drafts (session_id, position, text, seconds_used, updated_at) VALUES (?, ?, ?, COALESCE(?, 0), ?)"
+            " ON CONFLICT (session_id, position) DO UPDATE SET text = excluded.text, updated_at = excluded.updated_at,"
+            " seconds_used = COALESCE(?, drafts.seconds_used)",
+            (session_id, position, text, seconds_used, _now(), seconds_used),
         )
 
-    def get_draft(self, session_id: str, position: int) -> str:
-        rows = self._read("SELECT text FROM drafts WHERE session_id = ? AND position = ?", (session_id, position))
-        return rows[0][0] if rows else ""
+    def get_draft(self, session_id: str, position: int) -> tuple[str, float]:
+        """(text, seconds already spent on the question); ("", 0.0) when there is none."""
+        rows = self._read("SELECT text, seconds_used FROM drafts WHERE session_id = ? AND position = ?",
+                          (session_id, position))
+        return (rows[0][0], rows[0][1]) if rows else ("", 0.0)
 
     def save_verdict(self, answer_id: int, v: Verdict) -> None:
         self._write(

@@ -115,8 +115,7 @@ class TerminalAnswers:
 
         @kb.add("c-c")
         def _pause(event) -> None:  # noqa: ANN001
-            ended = "submitted" if editor.text.strip() else "skipped"
-            event.app.exit(result=result(ended, pause=True))
+            event.app.exit(result=result("submitted", pause=True))
 
         layout = Layout(
             HSplit(

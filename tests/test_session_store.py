@@ -118,31 +118,45 @@ def test_judge_failure_is_ungraded_not_zero(tmp_path, bank):
     assert "provider down" in a.verdict.reason
 
 
-def test_pause_then_resume_continues_at_next_question(tmp_path, bank):
+def test_pause_keeps_the_question_open_with_its_text_and_time(tmp_path, bank):
     store = Store.open(tmp_path)
-    s = _session(store, bank, n=4)
+    s = _session(store, bank, n=3)
     grader = BackgroundGrader(store, CountingJudge())
-    out = run_session(store, bank, s, ListSource([Reply("alpha", 10.0), Reply("beta", 20.0, pause=True)]), grader)
+    out = run_session(store, bank, s, ListSource([Reply("alpha", 10.0), Reply("beta so far", 20.0, pause=True)]), grader)
     grader.wait()
-    assert out.paused and not out.finished
+    assert out.paused and not out.finished and out.answered == 1
+    assert [a.position for a in store.answers(s.id)] == [0]  # the paused text is not an answer yet
     assert store.get_session("latest-active").id == s.id
     store.close()
 
     store = Store.open(tmp_path)  # a new process would open the store afresh
     s2 = store.get_session(s.id)
     assert s2.elapsed_seconds == pytest.approx(30.0)
-    src = ListSource([Reply("alpha beta", 3.0), Reply("", 0.0, ended="skipped")])
+    src = ListSource([Reply("beta so far, and done", 5.0), Reply("", 0.0, ended="skipped")])
     grader = BackgroundGrader(store, CountingJudge())
     out = run_session(store, bank, s2, src, grader)
     grader.wait()
-    assert out.finished and [t.position for t in src.turns] == [2, 3]
-    assert src.turns[0].interview_seconds_left == pytest.approx(20 * 60 - 30)
+    assert out.finished and [t.position for t in src.turns] == [1, 2]
+    resumed = src.turns[0]
+    assert resumed.draft == "beta so far"
+    assert resumed.interview_seconds_left == pytest.approx(20 * 60 - 30)
     answers = store.answers(s.id)
-    assert [a.position for a in answers] == [0, 1, 2, 3]
-    assert [a.answer for a in answers] == ["alpha", "beta", "alpha beta", ""]
+    assert [a.answer for a in answers] == ["alpha", "beta so far, and done", ""]
+    # the question's clock continued: 20 s before the pause + 5 s after, out of its full allowance
+    assert answers[1].seconds_used == pytest.approx(25.0)
+    assert answers[1].seconds_allowed == pytest.approx(resumed.seconds_allowed + 20.0)
+    assert store.get_draft(s.id, 1) == ("", 0.0)
     assert store.get_session(s.id).status == "finished"
     with pytest.raises(UserError, match="no unfinished session"):
         store.get_session("latest-active")
+
+
+def test_autosaved_draft_does_not_reset_the_time_a_pause_recorded(tmp_path, bank):
+    store = Store.open(tmp_path)
+    s = _session(store, bank, n=1)
+    store.save_draft(s.id, 0, "paused text", 42.0)
+    store.save_draft(s.id, 0, "paused text, typed on")  # an autosave after resuming
+    assert store.get_draft(s.id, 0) == ("paused text, typed on", 42.0)
 
 
 CRASH_SCRIPT = textwrap.dedent(
@@ -240,5 +254,5 @@ def test_draft_survives_an_interruption_and_is_dropped_with_the_answer(tmp_path,
     grader.wait()
     assert src.turns[0].draft == "half an answer about alpha"
     assert src.turns[1].draft == ""
-    assert store.get_draft(s.id, 0) == ""  # deleted with the submitted answer
+    assert store.get_draft(s.id, 0) == ("", 0.0)  # deleted with the submitted answer
     assert store.conn.execute("SELECT count(*) FROM drafts").fetchone()[0] == 0
