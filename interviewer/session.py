@@ -7,7 +7,6 @@ picks up at the first position without an answer and grades whatever was left un
 
 from __future__ import annotations
 
-import functools
 import threading
 import time
 import uuid
@@ -41,7 +40,8 @@ class Turn:
     interview_seconds_left: float
     lang: str
     draft: str = ""  # text typed before an interruption, to continue from
-    save_draft: Callable[[str], None] | None = None  # the UI calls this every few seconds while typing
+    #: The UI calls this every few seconds while typing, with the text and the seconds spent so far.
+    save_draft: Callable[[str, float], None] | None = None
 
 
 @dataclass
@@ -154,8 +154,10 @@ def run_session(
             break
         draft, used_before = store.get_draft(session.id, pos)  # a paused or interrupted answer
         allowed = min(max(allowances[pos] - used_before, MIN_RESUMED_SECONDS), left)
-        turn = Turn(q, pos, len(questions), allowed, left, settings.lang, draft=draft,
-                    save_draft=functools.partial(store.save_draft, session.id, pos))
+        def autosave(text: str, seconds: float, pos: int = pos, before: float = used_before) -> None:
+            store.save_draft(session.id, pos, text, before + seconds)
+
+        turn = Turn(q, pos, len(questions), allowed, left, settings.lang, draft=draft, save_draft=autosave)
         started = clock()
         reply = source.ask(turn)
         if reply is None:

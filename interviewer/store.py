@@ -133,7 +133,7 @@ class Store:
         return a.id
 
     def save_draft(self, session_id: str, position: int, text: str, seconds_used: float | None = None) -> None:
-        """Autosaves pass no time (the clock keeps what a pause recorded); a pause passes it."""
+        """Keeps the time already recorded when given none."""
         self._write(
             "INSERT INTO drafts (session_id, position, text, seconds_used, updated_at) VALUES (?, ?, ?, COALESCE(?, 0), ?)"
             " ON CONFLICT (session_id, position) DO UPDATE SET text = excluded.text, updated_at = excluded.updated_at,"

@@ -146,7 +146,7 @@ class TerminalAnswers:
                 if turn.save_draft is not None and now >= next_save and editor.text != saved:
                     saved, next_save = editor.text, now + self.autosave
                     # off the UI thread: an fsync must not stall typing
-                    await asyncio.get_running_loop().run_in_executor(None, turn.save_draft, saved)
+                    await asyncio.get_running_loop().run_in_executor(None, turn.save_draft, saved, now - started)
 
         app.pre_run_callables.append(lambda: app.create_background_task(watch_clock()))
         return app.run()

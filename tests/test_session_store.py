@@ -13,7 +13,7 @@ import pytest
 
 from interviewer.errors import UserError
 from interviewer.migrations import MIGRATIONS
-from interviewer.session import BackgroundGrader, Reply, create_session, run_session
+from interviewer.session import BackgroundGrader, Reply, create_session, plan_allowances, run_session
 from interviewer.store import DB_NAME, Store
 from reports.records import SessionSettings
 from rubrics.verdict import Credit, KeyPointVerdict, Verdict
@@ -151,11 +151,11 @@ def test_pause_keeps_the_question_open_with_its_text_and_time(tmp_path, bank):
         store.get_session("latest-active")
 
 
-def test_autosaved_draft_does_not_reset_the_time_a_pause_recorded(tmp_path, bank):
+def test_a_draft_saved_without_time_keeps_the_time_recorded(tmp_path, bank):
     store = Store.open(tmp_path)
     s = _session(store, bank, n=1)
     store.save_draft(s.id, 0, "paused text", 42.0)
-    store.save_draft(s.id, 0, "paused text, typed on")  # an autosave after resuming
+    store.save_draft(s.id, 0, "paused text, typed on")
     assert store.get_draft(s.id, 0) == ("paused text, typed on", 42.0)
 
 
@@ -163,7 +163,7 @@ CRASH_SCRIPT = textwrap.dedent(
     """
     import os, sys
     from pathlib import Path
-    from interviewer.session import BackgroundGrader, Reply, create_session, run_session
+    from interviewer.session import BackgroundGrader, Reply, create_session, plan_allowances, run_session
     from interviewer.store import Store
     from reports.records import SessionSettings
     from tests.helpers import synthetic_bank
@@ -240,7 +240,7 @@ def test_draft_survives_an_interruption_and_is_dropped_with_the_answer(tmp_path,
 
     class TypesThenDies(ListSource):
         def ask(self, turn):
-            turn.save_draft("half an answer about alpha")
+            turn.save_draft("half an answer about alpha", 40.0)
             raise KeyboardInterrupt  # the terminal went away mid-answer
 
     with pytest.raises(KeyboardInterrupt):
@@ -253,6 +253,8 @@ def test_draft_survives_an_interruption_and_is_dropped_with_the_answer(tmp_path,
     run_session(store, bank, store.get_session(s.id), src, grader)
     grader.wait()
     assert src.turns[0].draft == "half an answer about alpha"
+    full = plan_allowances([bank.get(q) for q in s.plan], s.settings)[0]
+    assert src.turns[0].seconds_allowed == pytest.approx(full - 40.0)  # the crashed question's clock went on
     assert src.turns[1].draft == ""
     assert store.get_draft(s.id, 0) == ("", 0.0)  # deleted with the submitted answer
     assert store.conn.execute("SELECT count(*) FROM drafts").fetchone()[0] == 0

@@ -81,8 +81,9 @@ def test_interview_clock_also_times_out():
 @pytest.mark.timeout(20)
 def test_draft_is_autosaved_while_typing_and_restored():
     saved: list[str] = []
+    seconds: list[float] = []
     turn = _turn()
-    turn.save_draft = saved.append
+    turn.save_draft = lambda text, used: (saved.append(text), seconds.append(used))
     turn.draft = "restored start"
     with create_pipe_input() as inp, create_app_session(input=inp, output=DummyOutput()):
         def feed():
@@ -98,3 +99,4 @@ def test_draft_is_autosaved_while_typing_and_restored():
     assert reply.text == "restored start and more"  # typing continued after the restored draft
     assert saved and saved[-1] == "restored start and more"
     assert len(saved) == len(set(saved))  # only saved when the text changed
+    assert seconds == sorted(seconds) and 0 < seconds[-1] < 5  # with the time spent so far
