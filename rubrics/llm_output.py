@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -157,11 +158,10 @@ def _extract_object(text: str) -> tuple[dict | None, bool]:
     return None, truncated_seen
 
 
-def _scan_object(s: str, start: int) -> tuple[int, bool]:
-    """End index of the balanced object starting at ``start``, and whether it closed."""
-    depth = 0
-    in_str = False
-    esc = False
+def _brackets(s: str, start: int = 0) -> Iterator[tuple[int, str]]:
+    """(index, bracket) of every bracket outside JSON strings, in order; then (-1, '"') when ``s``
+    ends inside a string. The one JSON lexer both scanners below share."""
+    in_str = esc = False
     for i in range(start, len(s)):
         c = s[i]
         if in_str:
@@ -173,12 +173,21 @@ def _scan_object(s: str, start: int) -> tuple[int, bool]:
                 in_str = False
         elif c == '"':
             in_str = True
-        elif c in "{[":
-            depth += 1
-        elif c in "}]":
-            depth -= 1
-            if depth == 0:
-                return i + 1, True
+        elif c in "{[]}":
+            yield i, c
+    if in_str:
+        yield -1, '"'
+
+
+def _scan_object(s: str, start: int) -> tuple[int, bool]:
+    """End index of the balanced object starting at ``start``, and whether it closed."""
+    depth = 0
+    for i, c in _brackets(s, start):
+        if c == '"':
+            break
+        depth += 1 if c in "{[" else -1
+        if depth == 0:
+            return i + 1, True
     return len(s), False
 
 
@@ -207,25 +216,16 @@ def _json_state(prefix: str) -> tuple[list[str], bool] | None:
     """The closers still owed by a JSON prefix and whether it ends inside a string; None when it
     closes a bracket it never opened."""
     stack: list[str] = []
-    in_str = False
-    esc = False
-    for c in prefix:
-        if in_str:
-            if esc:
-                esc = False
-            elif c == "\\":
-                esc = True
-            elif c == '"':
-                in_str = False
-        elif c == '"':
-            in_str = True
-        elif c in "{[":
+    for _, c in _brackets(prefix):
+        if c == '"':
+            return stack, True
+        if c in "{[":
             stack.append("}" if c == "{" else "]")
-        elif c in "}]":
-            if not stack:
-                return None
+        elif not stack:
+            return None
+        else:
             stack.pop()
-    return stack, in_str
+    return stack, False
 
 
 def _unwrap(data: dict) -> dict:
