@@ -28,11 +28,14 @@ except AttributeError:  # pragma: no cover - pure-python PyYAML
     _Loader = yaml.SafeLoader
 
 
-@functools.lru_cache(maxsize=1)
 def _cache_dir() -> Path | None:
+    """Read per call: the env var may change within a process (tests, embedding applications)."""
     env = os.environ.get("INTERVIEWER_CACHE_DIR")
-    if env:
-        return Path(env)
+    return Path(env) if env else _default_cache_dir()
+
+
+@functools.lru_cache(maxsize=1)
+def _default_cache_dir() -> Path | None:
     try:
         import platformdirs
     except ImportError:  # pragma: no cover

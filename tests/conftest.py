@@ -16,13 +16,16 @@ EXAMPLE_BANK = Path(__file__).resolve().parents[1] / "question_bank" / "examples
 DUMMY_KEY = "sk-test-not-a-real-key"
 
 
-@pytest.fixture(autouse=True)
-def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """No test reads the developer's own config file or writes into their cache."""
+@pytest.fixture(autouse=True, scope="session")
+def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """No test reads the developer's own config file or writes into their cache. Session-scoped so
+    it is in force before any module-scoped fixture loads the bank."""
     home = tmp_path_factory.getbasetemp()
-    monkeypatch.setenv("INTERVIEWER_CONFIG", str(home / "no-such-config.toml"))
-    monkeypatch.setenv("INTERVIEWER_CACHE_DIR", str(home / "cache"))
-    monkeypatch.delenv("INTERVIEWER_JUDGE_MODEL", raising=False)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("INTERVIEWER_CONFIG", str(home / "no-such-config.toml"))
+        mp.setenv("INTERVIEWER_CACHE_DIR", str(home / "cache"))
+        mp.delenv("INTERVIEWER_JUDGE_MODEL", raising=False)
+        yield
 
 
 @pytest.fixture(scope="session")
