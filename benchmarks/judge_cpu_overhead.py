@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from question_bank.loader import load_file  # noqa: E402
-from rubrics.llm_judge import LLMJudge, MemoryCache  # noqa: E402
+from rubrics.llm.judge import LLMJudge, MemoryCache  # noqa: E402
 
 CLEAN = (
     "If q and k have unit-variance components, their dot product has variance d_k, so raw scores grow with "

@@ -54,7 +54,7 @@ ANSWER = (
 
 
 def make_judge(base_url: str, concurrency: int):
-    from rubrics.llm_judge import LLMJudge
+    from rubrics.llm.judge import LLMJudge
 
     return LLMJudge(MODEL, api_base=base_url, api_key="sk-bench", concurrency=concurrency,
                     timeout=30, retries=2, backoff=0.05, cache=None)
@@ -84,7 +84,7 @@ def run_processes(judge, question, answers: list[str], workers: int, concurrency
 
 
 def run_bare_litellm(base_url: str, n: int, concurrency: int) -> None:
-    from rubrics.llm_client import get_litellm
+    from rubrics.llm.client import get_litellm
 
     litellm = get_litellm()
 
@@ -149,7 +149,7 @@ def main() -> None:
             if mode == "processes":
                 # no warm-up: forked workers start cold, as they do under `calibrate`; litellm is
                 # imported in the parent first, as make_judge does in the CLI
-                from rubrics.llm_client import get_litellm
+                from rubrics.llm.client import get_litellm
 
                 get_litellm()
             else:

@@ -41,7 +41,7 @@ def make_judge(spec: str | None = None, *, api_base: str | None = None, api_key_
         api_key = os.environ.get(api_key_env)
         if not api_key:
             raise UserError(f"--api-key-env {api_key_env}: that environment variable is not set or empty")
-    from rubrics.llm_judge import LLMJudge, MemoryCache
+    from rubrics.llm.judge import LLMJudge, MemoryCache
 
     router = None
     if router_config is not None:
@@ -51,7 +51,7 @@ def make_judge(spec: str | None = None, *, api_base: str | None = None, api_key_
             if spec != "offline" and spec:
                 raise UserError(f"--judge {spec!r} is not a model_name in {router_config}; use one of: {', '.join(sorted(set(names)))}")
             spec = names[0]
-        from rubrics.llm_client import load_router
+        from rubrics.llm.client import load_router
 
         try:
             router = load_router(config)
@@ -63,7 +63,7 @@ def make_judge(spec: str | None = None, *, api_base: str | None = None, api_key_
                 f"unknown judge {spec!r}; use 'offline' or a litellm model string such as "
                 "'openai/gpt-4o-mini', 'anthropic/claude-3-5-haiku-latest' or 'ollama/llama3.1'"
             )
-        from rubrics.llm_client import check_model
+        from rubrics.llm.client import check_model
 
         problem = check_model(spec)
         if problem:
@@ -71,7 +71,7 @@ def make_judge(spec: str | None = None, *, api_base: str | None = None, api_key_
     if not api_key and api_base and router is None and spec.startswith(_KEYLESS_OK) and not os.environ.get("OPENAI_API_KEY"):
         api_key = "no-key-needed"  # a local OpenAI-compatible server; the SDK refuses an empty key
     if not api_key and router is None:
-        from rubrics.llm_client import missing_keys
+        from rubrics.llm.client import missing_keys
 
         missing = missing_keys(spec, api_base)
         if missing:  # found now, not as an ungraded answer after a whole interview

@@ -113,7 +113,7 @@ class _Outbox:
 
 
 def _worker(recipe: dict, jobs: list[Job], concurrency: int, conn, forward_cache: bool) -> None:  # noqa: ANN001
-    from rubrics.llm_judge import LLMJudge
+    from rubrics.llm.judge import LLMJudge
 
     out = _Outbox(conn)
 

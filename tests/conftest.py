@@ -50,7 +50,7 @@ def llm_server(_llm_server_session: LLMServer, monkeypatch: pytest.MonkeyPatch) 
 @pytest.fixture
 def make_llm_judge(llm_server: LLMServer) -> Callable[..., object]:
     """LLMJudge against the local server, with timeouts and backoffs short enough for tests."""
-    from rubrics.llm_judge import LLMJudge
+    from rubrics.llm.judge import LLMJudge
 
     def make(model: str = "openai/test-model", **kw: object) -> LLMJudge:
         opts: dict = {"api_base": llm_server.base_url, "timeout": 2.0, "retries": 2, "backoff": 0.01,

@@ -118,7 +118,7 @@ def test_curated_alias_matches_across_languages(judge):
 
 
 def test_negated_alias_is_not_matched_by_concepts():
-    from rubrics.offline import _alias_concepts
+    from rubrics.offline.judge import _alias_concepts
 
     assert _alias_concepts(["gradients do not vanish"]) == []
     assert _alias_concepts(["softmax saturates"])

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from rubrics.judge import LLMCall, grade_answer
-from rubrics.llm_judge import LLMJudge, MemoryCache
+from rubrics.llm.judge import LLMJudge, MemoryCache
 from tests.llm_server import Reply, gullible, prompt_answer, verdict_for
 
 pytestmark = pytest.mark.timeout(60)
@@ -409,7 +409,7 @@ def test_litellm_is_not_imported_for_offline_grading():
     code = (
         "import sys\n"
         "from interviewer.judge_factory import make_judge\n"
-        "import rubrics.llm_judge\n"
+        "import rubrics.llm.judge\n"
         "make_judge('offline')\n"
         "assert 'litellm' not in sys.modules, 'litellm imported'\n"
     )
@@ -421,7 +421,7 @@ def test_litellm_import_is_quiet_and_ignores_dotenv(tmp_path):
     code = (
         "import os, sys\n"
         f"sys.path.insert(0, {str(ROOT)!r})\n"
-        "from rubrics.llm_client import get_litellm\n"
+        "from rubrics.llm.client import get_litellm\n"
         "m = get_litellm()\n"
         "assert m.suppress_debug_info\n"
         "assert 'INTERVIEWER_DOTENV_PROBE' not in os.environ\n"

@@ -1,6 +1,6 @@
 """Prompt templates: loading, versioning and building the messages for one grading request.
 
-The wording lives in ``rubrics/prompts/*.j2`` so it can be reviewed and versioned like data; the
+The wording lives in ``rubrics/llm/prompts/*.j2`` so it can be reviewed and versioned like data; the
 version string travels into every verdict and into the cache key (with a hash of the template
 text, so an edit without a version bump still never reuses stale verdicts).
 """

@@ -30,8 +30,8 @@ from typing import Any
 
 from question_bank.models import Question, Rubric
 from rubrics.judge import CallLog, LLMCall, VerdictCache
-from rubrics.llm_output import JudgeOutput, OutputError, output_schema, parse_judgement
-from rubrics.llm_prompt import PROMPT_VERSION, build_messages, neutralize, repair_message, template_fingerprint
+from rubrics.llm.output import JudgeOutput, OutputError, output_schema, parse_judgement
+from rubrics.llm.prompt import PROMPT_VERSION, build_messages, neutralize, repair_message, template_fingerprint
 from rubrics.text import contains_normalized, normalize
 from rubrics.verdict import (
     CREDIT_VALUE,
@@ -242,7 +242,7 @@ class LLMJudge:
         model = recipe.pop("model")
         router = None
         if recipe.get("router_config") is not None:
-            from rubrics.llm_client import load_router
+            from rubrics.llm.client import load_router
 
             router = load_router(recipe["router_config"])
         return cls(model, router=router, cache=cache, call_log=call_log, **recipe)
@@ -371,27 +371,27 @@ class LLMJudge:
 
     def _use_schema(self) -> bool:
         if self._json_schema is None:
-            from rubrics.llm_client import supports_json_schema
+            from rubrics.llm.client import supports_json_schema
 
             self._json_schema = self.router is None and supports_json_schema(self.model)
         return bool(self._json_schema)
 
     def _completion(self, req: _Request) -> Any:
-        from rubrics.llm_client import get_litellm
+        from rubrics.llm.client import get_litellm
 
         if self.router is not None:
             return self.router.completion(**self._params(req))
         return get_litellm().completion(**self._params(req))
 
     async def _acompletion(self, req: _Request) -> Any:
-        from rubrics.llm_client import get_litellm
+        from rubrics.llm.client import get_litellm
 
         if self.router is not None:
             return await self.router.acompletion(**self._params(req))
         return await get_litellm().acompletion(**self._params(req))
 
     def _after_success(self, resp: Any, req: _Request, ctx: _Context, started: float) -> _Reply:
-        from rubrics.llm_client import response_cost
+        from rubrics.llm.client import response_cost
 
         ms = (time.perf_counter() - started) * 1000
         usage = getattr(resp, "usage", None)
