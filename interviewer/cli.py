@@ -222,7 +222,7 @@ def bank_show(
         for m in q.rubric.misconceptions:
             out.print(f"  − ({m.penalty:g}) {m.text.get(lang)}")
     for f in q.follow_ups:
-        out.print(f"\n[dim]Follow-up[/dim] {f.get(lang)}")
+        out.print(f"\n[dim]Follow-up[/dim] {f.text.get(lang)}")
 
 
 @bank_app.command("schema")

@@ -139,19 +139,27 @@ def _yaml_files(path: Path) -> list[Path]:
 
 def load_bank(extra: Iterable[str | Path] = (), include_builtin: bool = True) -> Bank:
     bank = Bank()
+    probes: list[tuple[Path, dict]] = []
     for root in bank_paths(extra, include_builtin):
         for path in _yaml_files(root):
-            for q in load_file(path, bank):
+            for q in load_file(path, bank, probes):
                 if q.id in bank.questions:
                     raise BankError(
                         f"{path}: duplicate question id {q.id!r} (also in {bank.sources[q.id]}); ids must be unique"
                     )
                 bank.questions[q.id] = q
                 bank.sources[q.id] = path
+    for path, by_id in probes:
+        for qid, items in by_id.items():
+            if qid not in bank.questions:
+                raise BankError(f"{path}: probes for unknown question id {qid!r}; `interviewer bank list` shows the ids")
+            bank.questions[qid].probes.extend(items)
     return bank
 
 
-def load_file(path: Path, bank: Bank | None = None) -> list[Question]:
+def load_file(path: Path, bank: Bank | None = None, probes: list | None = None) -> list[Question]:
+    """The questions of one file; its ``probes`` section, if any, is appended to ``probes`` as
+    (path, {question id: [Probe]}) for the caller to attach once every file is loaded."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
@@ -165,7 +173,7 @@ def load_file(path: Path, bank: Bank | None = None) -> list[Question]:
         raise BankError(f"{where}: invalid YAML: {problem}") from None
     if isinstance(data, list):
         data = {"questions": data}
-    if not isinstance(data, dict) or "questions" not in data:
+    if not isinstance(data, dict) or not ("questions" in data or "probes" in data):
         raise BankError(f"{path}: expected a mapping with a 'questions' list (or a list of questions)")
     try:
         parsed = BankFile.model_validate(data)
@@ -179,6 +187,8 @@ def load_file(path: Path, bank: Bank | None = None) -> list[Question]:
         seen.add(q.id)
     if bank is not None and parsed.title and parsed.topic:
         bank.titles[parsed.topic] = parsed.title.en
+    if parsed.probes and probes is not None:
+        probes.append((path, parsed.probes))
     return parsed.questions
 
 

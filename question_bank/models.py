@@ -45,15 +45,50 @@ class Terms(_Strict):
         return [*self.en, *self.zh]
 
 
+Unit = Literal["", "%", "x", "B", "s", "FLOP", "FLOP/s", "B/s", "tokens", "params", "steps"]
+UNITS: tuple[str, ...] = ("", "%", "x", "B", "s", "FLOP", "FLOP/s", "B/s", "tokens", "params", "steps")
+
+
+class NumericFact(_Strict):
+    """A value a key point states, checked by code: an answer's numbers are parsed from any common
+    format ("16 GiB", "1.6e19", "3.36×", "54.4 thousand", "5.44万", "three and a half hours") and
+    compared after converting to ``unit``. ``value`` is in the base unit: bytes (not GiB), seconds,
+    FLOPs, a plain count; "%" keeps percent points (7.5 means 7.5%). Write it so it can be
+    recomputed: ``expr`` holds the arithmetic it came from."""
+
+    value: float
+    unit: Unit = ""
+    tolerance: float = Field(default=0.02, ge=0, le=1, description="Relative tolerance (0.02 = ±2%).")
+    label: Text | None = Field(default=None, description="What the number is, for feedback.")
+    expr: str | None = Field(default=None, description="How the value is computed, e.g. '2*32*8*128*2'.")
+
+
 class KeyPoint(_Strict):
-    """One thing an interviewer listens for. ``aliases`` are whole phrasings of the point (any one
-    is strong evidence); ``keywords`` are the concepts it is made of (coverage is the share present)."""
+    """One thing an interviewer listens for: a *claim*, credited only when an answer asserts it.
+
+    ``paraphrases`` (and the older ``aliases``) are whole phrasings of the claim in plain words,
+    each short and complete (every content word is needed to state it); ``contradictions`` are the
+    claims that assert its opposite with the same vocabulary (swapped roles, inverted direction or
+    comparison, wrong cause, wrong value), so a sentence asserting them can never credit the point;
+    ``keywords`` are the concepts it relates; ``numbers`` and ``formulas`` are checked by code."""
 
     id: str
     text: Text
     weight: float = Field(default=1.0, gt=0, le=10)
     aliases: Terms = Field(default_factory=Terms)
     keywords: Terms = Field(default_factory=Terms)
+    paraphrases: Terms = Field(default_factory=Terms)
+    contradictions: Terms = Field(default_factory=Terms)
+    numbers: list[NumericFact] = Field(default_factory=list)
+    formulas: list[str] = Field(
+        default_factory=list,
+        description="Formulas or code fragments that state the point, matched after normalising "
+        "spaces, case, multiplication signs, Greek letters and subscripts.",
+    )
+
+    def claims(self) -> list[str]:
+        """Every phrasing of the claim, both languages."""
+        return [*self.paraphrases.all(), *self.aliases.all()]
 
     @field_validator("id")
     @classmethod
@@ -64,13 +99,14 @@ class KeyPoint(_Strict):
 
 
 class Misconception(_Strict):
-    """A wrong claim that costs ``penalty`` points (0-10 scale) when an answer makes it.
-    ``signals`` are phrasings of the wrong claim, used by the offline judge."""
+    """A wrong claim that costs ``penalty`` points (0-10 scale) when an answer asserts it, and
+    voids the key points it ``contradicts``. ``signals`` are phrasings of the wrong claim."""
 
     id: str
     text: Text
     penalty: float = Field(default=1.0, gt=0, le=10)
     signals: Terms = Field(default_factory=Terms)
+    contradicts: list[str] = Field(default_factory=list, description="Ids of the key points this claim denies.")
 
 
 class Rubric(_Strict):
@@ -89,7 +125,65 @@ class Rubric(_Strict):
                 if item.id in seen:
                     raise ValueError(f"duplicate {kind} id {item.id!r}")
                 seen.add(item.id)
+        points = {kp.id for kp in self.key_points}
+        for m in self.misconceptions:
+            unknown = [c for c in m.contradicts if c not in points]
+            if unknown:
+                raise ValueError(f"misconception {m.id!r} contradicts unknown key point {unknown[0]!r}")
         return self
+
+
+ProbeKind = Literal[
+    "strong",  # a complete, correct answer in the writer's own plain words
+    "paraphrase",  # correct, worded unlike the rubric (examples instead of terms, other number formats)
+    "wrong_terms",  # fluent and confident, uses the rubric's vocabulary, asserts wrong claims
+    "partial",  # correct on some points, silent on others
+    "terse",  # a short expert answer: the essentials in a few words
+    "other_language",  # a correct or partial answer in the other language, or mixed
+    "manipulation",  # tries to instruct the grader, or phrases claims as questions
+    "off_topic",  # fluent, about something else
+]
+PROBE_KINDS: tuple[str, ...] = ProbeKind.__args__  # type: ignore[attr-defined]
+
+
+class Probe(_Strict):
+    """A graded example answer: what a fair grader gives it (``min``..``max`` on 0-10). The bank
+    tests its own rubrics with them (``python -m rubrics.selfcheck``) and ``interviewer judge check``
+    qualifies a judge on them."""
+
+    kind: ProbeKind
+    lang: Lang = "en"
+    answer: str = Field(min_length=1)
+    min: float = Field(ge=0, le=10)
+    max: float = Field(ge=0, le=10)
+    note: str | None = Field(default=None, description="Why it deserves that range.")
+
+    @model_validator(mode="after")
+    def _range(self) -> Probe:
+        if self.min > self.max:
+            raise ValueError(f"min {self.min:g} is above max {self.max:g}")
+        return self
+
+
+FollowUpLevel = Literal["mechanism", "trade_off", "numbers", "failure_modes"]
+FOLLOW_UP_LEVELS: tuple[str, ...] = ("mechanism", "trade_off", "numbers", "failure_modes")
+
+
+class FollowUp(_Strict):
+    """A follow-up an interviewer asks after the main answer, one rung of the depth ladder
+    (mechanism -> trade-off -> numbers -> failure modes). ``targets`` are the main question's key
+    points it probes: a point the candidate missed is probed first. Graded like a question."""
+
+    id: str = ""
+    level: FollowUpLevel = "mechanism"
+    text: Text
+    reference_answer: Text | None = None
+    rubric: Rubric = Field(default_factory=Rubric)
+    targets: list[str] = Field(default_factory=list)
+
+
+QuestionKind = Literal["concept", "numeric", "coding", "design"]
+QUESTION_KINDS: tuple[str, ...] = ("concept", "numeric", "coding", "design")
 
 
 class Question(_Strict):
@@ -97,10 +191,12 @@ class Question(_Strict):
     topic: str
     subtopic: str = ""
     difficulty: Difficulty
+    kind: QuestionKind = "concept"
     text: Text
     reference_answer: Text
     rubric: Rubric = Field(default_factory=Rubric)
-    follow_ups: list[Text] = Field(default_factory=list)
+    follow_ups: list[FollowUp] = Field(default_factory=list)
+    probes: list[Probe] = Field(default_factory=list)
     tags: list[str] = Field(default_factory=list)
 
     @field_validator("id", "topic")
@@ -110,17 +206,63 @@ class Question(_Strict):
             raise ValueError("use lowercase letters, digits, '-', '_' or '.'")
         return v
 
+    @field_validator("follow_ups", mode="before")
+    @classmethod
+    def _plain_follow_ups(cls, v: object) -> object:
+        """A follow-up may be just its text ({en, zh}), as in version 1 banks."""
+        if not isinstance(v, list):
+            return v
+        out = []
+        for i, item in enumerate(v):
+            if isinstance(item, dict) and "text" not in item and set(item) <= {"en", "zh"}:
+                item = {"id": f"f{i + 1}", "text": item}
+            elif isinstance(item, str):
+                item = {"id": f"f{i + 1}", "text": {"en": item}}
+            out.append(item)
+        return out
+
+    @model_validator(mode="after")
+    def _follow_up_ids(self) -> Question:
+        points = {kp.id for kp in self.rubric.key_points}
+        seen: set[str] = set()
+        for i, f in enumerate(self.follow_ups):
+            if not f.id:
+                f.id = f"f{i + 1}"
+            if f.id in seen:
+                raise ValueError(f"duplicate follow-up id {f.id!r}")
+            seen.add(f.id)
+            unknown = [t for t in f.targets if t not in points]
+            if unknown and points:
+                raise ValueError(f"follow-up {f.id!r} targets unknown key point {unknown[0]!r}")
+        return self
+
+    def follow_up_question(self, follow_up: FollowUp) -> Question:
+        """A follow-up as a gradable question of its own (id ``<question>~<follow-up>``)."""
+        return Question(
+            id=f"{self.id}~{follow_up.id}",
+            topic=self.topic,
+            subtopic=self.subtopic,
+            difficulty=self.difficulty,
+            text=follow_up.text,
+            reference_answer=follow_up.reference_answer or follow_up.text,
+            rubric=follow_up.rubric,
+            tags=self.tags,
+        )
+
     def languages(self) -> list[str]:
         return [lang for lang in LANGS if lang == "en" or self.text.zh]
 
 
 class BankFile(_Strict):
     """One YAML file of the bank. ``topic`` and ``title`` apply to every question that does not
-    name its own topic."""
+    name its own topic. ``probes`` adds graded example answers to questions by id (of this or any
+    other file): probes written apart from the rubric, by someone who has not seen its wording, test
+    it honestly."""
 
     topic: str | None = None
     title: Text | None = None
-    questions: list[Question]
+    questions: list[Question] = Field(default_factory=list)
+    probes: dict[str, list[Probe]] = Field(default_factory=dict)
 
     @model_validator(mode="before")
     @classmethod

@@ -210,7 +210,7 @@ def build_report(session: SessionRecord, answers: list[AnswerRecord], questions:
             answer=a.answer if a else None,
             chosen_because=session.reasons.get(qid),
             reference_answer=q.reference_answer.get(lang) if q else "",
-            follow_ups=[f.get(lang) for f in q.follow_ups] if q else [],
+            follow_ups=[f.text.get(lang) for f in q.follow_ups] if q else [],
         )
         if a:
             row.seconds_used, row.seconds_allowed, row.ended = a.seconds_used, a.seconds_allowed, a.ended

@@ -53,7 +53,7 @@ def test_both_languages_everywhere(questions):
         for m in q.rubric.misconceptions:
             assert m.text.zh and m.signals.en and m.signals.zh, (q.id, m.id)
         for f in q.follow_ups:
-            assert f.zh, q.id
+            assert f.text.zh, q.id
 
 
 def test_rubric_shape(questions):
@@ -62,7 +62,7 @@ def test_rubric_shape(questions):
         assert all(kp.weight > 0 for kp in q.rubric.key_points), q.id
         assert 1 <= len(q.rubric.misconceptions) <= 3, q.id
         assert all(0 < m.penalty <= 5 for m in q.rubric.misconceptions), q.id
-        assert 1 <= len(q.follow_ups) <= 2, q.id
+        assert len(q.follow_ups) >= 1, q.id
         assert q.tags, q.id
 
 

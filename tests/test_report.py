@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import pytest
 
+from question_bank.models import FollowUp
 from reports.records import AnswerRecord, SessionRecord, SessionSettings
 from reports.labels import VALUES_ZH
 from reports.report import History, build_report, highlight, render
@@ -25,7 +26,7 @@ def bank():
           make_question("attn-01", "attn", "hard"), make_question("rag-00", "rag", "medium"),
           make_question("rag-01", "rag", "easy")]
     for q in qs:
-        q.follow_ups.append(q.text.model_copy(update={"en": f"And then, for {q.id}?"}))
+        q.follow_ups.append(FollowUp(id="f1", text=q.text.model_copy(update={"en": f"And then, for {q.id}?"})))
     return {q.id: q for q in qs}
 
 
