@@ -6,24 +6,32 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from reports.records import AnswerRecord, SessionRecord, SessionSettings
-from rubrics.verdict import Credit, KeyPointVerdict, MisconceptionHit, Verdict, compute_score
+from rubrics.verdict import Credit, KeyPointVerdict, Similarity, Verdict
 
 T0 = datetime(2025, 3, 1, 9, 0, tzinfo=timezone.utc)
 
 
 def verdict(qid: str, score: float, missed: tuple[str, ...] | None = None, **kw: object) -> Verdict:
     """A graded verdict scoring ``score``: key points p1/p2 (``missed`` ones get no credit; by
-    default p2 when the score is 5 or less), and a misconception penalty that brings the computed
-    score down to ``score``."""
+    default p2 when the score is 5 or less). With p2 missed, p1 weighs ``score`` of 10; with both
+    covered, a whole-answer similarity of ``score`` decides the score (the key points stay full,
+    as drilling's "missed key point" logic expects)."""
     if missed is None:
         missed = ("p2",) if score <= 5 else ()
-    kps = [KeyPointVerdict(id=p, text=f"point {p}", weight=1.0,
-                           credit=Credit.none if p in missed else Credit.full,
-                           evidence=None if p in missed else "alpha")
-           for p in ("p1", "p2")]
-    base = compute_score(kps, [])
-    mis = [MisconceptionHit(id="m", text="wrong", penalty=round(base - score, 4))] if base > score else []
-    v = Verdict(question_id=qid, judge="synthetic", key_points=kps, misconceptions=mis, **kw)  # type: ignore[arg-type]
+    s = score / 10
+    similarity = None
+    if "p1" in missed or s <= 0:
+        weights = (1.0, 1.0)
+    elif "p2" in missed and s < 1:
+        weights = (s, 1 - s)
+    else:
+        weights = (1.0, 1.0)
+        if s < 1:
+            similarity = Similarity(score=score, weight=1.0)
+    credits = [Credit.none if p in missed or s <= 0 else Credit.full for p in ("p1", "p2")]
+    kps = [KeyPointVerdict(id=p, text=f"point {p}", weight=w, credit=c, evidence=None if c == Credit.none else "alpha")
+           for p, w, c in zip(("p1", "p2"), weights, credits)]
+    v = Verdict(question_id=qid, judge="synthetic", key_points=kps, similarity=similarity, **kw)  # type: ignore[arg-type]
     assert abs(v.score - score) < 0.02, (v.score, score)
     return v
 

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from rubrics.verdict import MIN_MISCONCEPTION_PENALTY, wrong_claim_cap
+
 from rubrics.judge import LLMCall, grade_answer
 from rubrics.llm.judge import LLMJudge, MemoryCache
 from tests.llm_server import Reply, gullible, prompt_answer, verdict_for
@@ -178,7 +180,9 @@ def test_misconception_penalty_needs_a_real_quote(llm_server, make_llm_judge, ex
                                   {"id": "invented-id", "evidence": "x"}])
     llm_server.push(Reply.json(out))
     v = make_llm_judge().grade(example_question, answer)
-    assert [m.id for m in v.misconceptions] == ["prevents-overflow-only"] and v.score == 9.0
+    # a minor misconception (penalty 1): the minimum penalty, and the cap for half a wrong claim
+    assert [m.id for m in v.misconceptions] == ["prevents-overflow-only"]
+    assert v.score == min(10 - MIN_MISCONCEPTION_PENALTY, wrong_claim_cap(0.5))
     out["misconceptions"] = [{"id": "prevents-overflow-only", "evidence": "scaling prevents overflow"}]
     llm_server.push(Reply.json(out))
     v = make_llm_judge().grade(example_question, GOOD)

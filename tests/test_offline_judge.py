@@ -7,7 +7,7 @@ import pytest
 from question_bank.models import KeyPoint, Misconception, Question, Rubric, Terms, Text
 from rubrics.judge import Judge, grade_answer
 from rubrics.offline import OfflineJudge
-from rubrics.verdict import Credit, compute_score
+from rubrics.verdict import Credit, compute_score, wrong_claim_cap
 
 
 def _kp(id, en, zh, weight=1.0, aliases=((), ()), keywords=((), ())):
@@ -200,7 +200,8 @@ def test_misconception_costs_points(judge):
     base = judge.grade(SCALING, FULL_EN)
     v = judge.grade(SCALING, FULL_EN + " Honestly the scaling is only to avoid overflow in fp16.")
     assert [m.id for m in v.misconceptions] == ["overflow-only"]
-    assert v.score == base.score - 2
+    # the penalty, and the cap on an answer that asserts one serious wrong claim
+    assert v.score == min(base.score - 2, wrong_claim_cap(1))
     assert "overflow" in v.misconceptions[0].evidence
     assert "Misconception" in v.feedback
 

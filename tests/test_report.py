@@ -14,7 +14,7 @@ from question_bank.models import FollowUp
 from reports.records import AnswerRecord, SessionRecord, SessionSettings
 from reports.labels import VALUES_ZH
 from reports.report import History, build_report, highlight, render
-from rubrics.verdict import Credit, Flag, KeyPointVerdict, MisconceptionHit, Usage, Verdict
+from rubrics.verdict import MIN_MISCONCEPTION_PENALTY, Credit, Flag, KeyPointVerdict, MisconceptionHit, Usage, Verdict, wrong_claim_cap
 from tests.helpers import make_question
 from tests.history_helpers import T0, history
 
@@ -87,7 +87,7 @@ def test_json_keeps_v1_fields_and_adds_v2(report):
     assert q0["misconceptions"][0]["evidence"] == "rm -rf /"
     assert q0["reference_answer"] and q0["follow_ups"] == ["And then, for attn-00?"]
     # overall: graded 2 + not reached 1 (as 0); the ungraded one is left out
-    s0 = (2 * 1 + 0.5) / 4 * 10 - 1
+    s0 = min((2 * 1 + 0.5) / 4 * 10 - MIN_MISCONCEPTION_PENALTY, wrong_claim_cap(0.5))  # a minor misconception (penalty 1)
     assert r["overall_score"] == pytest.approx((s0 + 10 + 0) / 3, abs=0.01)
     assert {d["difficulty"]: d["questions"] for d in r["difficulties"]} == {"easy": 2, "medium": 1, "hard": 1}
     assert r["time"]["timed_out"] == 1 and r["time"]["not_reached"] == 1 and r["time"]["advice"]

@@ -96,7 +96,12 @@ from rubrics.text import (
     tokenize_zh,
     words_en,
 )
-from rubrics.verdict import Credit, Flag, KeyPointVerdict, MisconceptionHit, Usage, Verdict
+from rubrics.numbers import parse_quantities
+from rubrics.offline.assertions import NEG, QUESTION, REPORTED, analyze_assertions
+from rubrics.offline.claims import AnswerView
+from rubrics.offline.points import CompiledPoint, compile_point, evaluate_point, signal_matches, topic_keys
+from rubrics.offline.similarity import similarity_score
+from rubrics.verdict import Credit, Flag, KeyPointVerdict, MisconceptionHit, Similarity, Usage, Verdict
 
 PROMPT_VERSION = "offline-v1"
 
@@ -115,6 +120,10 @@ PLAIN_FULL = 0.55  # weighted share of the point's terms found together
 PLAIN_PARTIAL = 0.3  # weighted share together: scattered words are not a partial explanation
 PLAIN_MIN_TERMS = 2  # terms matched for any credit, when the point has that many
 STUFFED_LIST_POINTS = 3  # a list giving evidence for this many points is stuffing (2 if verbless)
+#: A derived rubric with this many points is graded on its points alone; with fewer, whole-answer
+#: similarity to the reference takes a share (all of it for a single point). Chosen on the dev
+#: calibration sets and a public short-answer corpus (benchmarks/offline_agreement.py).
+SIMILARITY_FULL_POINTS = 4
 
 _CACHE_SIZE = 2048
 
@@ -135,6 +144,8 @@ class _Point:
     plain: list[list[tuple[tuple[Spelling, ...], float]]] | None = None
     # aliases made only of glossary concepts, as concept lists (matched in any language)
     alias_concepts: list[tuple[list[tuple[Spelling, ...]], float, int]] | None = None
+    # claims, contradictions, numbers, formulas (points a writer phrased: aliases or paraphrases)
+    claims: CompiledPoint | None = None
 
 
 @dataclass
@@ -147,6 +158,7 @@ class _Misc:
 class _Compiled:
     points: list[_Point]
     miscs: list[_Misc]
+    topic: frozenset[str] = frozenset()
 
 
 def _entries(terms: list[str]) -> list[tuple[Spelling, ...]]:
@@ -254,6 +266,7 @@ def _overlap_terms(kp: KeyPoint) -> tuple[list[Spelling], list[Spelling]]:
 
 def _compile(question: Question) -> _Compiled:
     rubric = effective_rubric(question)
+    topic = topic_keys([question.text.en, question.text.zh or ""])
     points = []
     for kp in rubric.key_points:
         ov_en, ov_zh = _overlap_terms(kp)
@@ -265,15 +278,16 @@ def _compile(question: Question) -> _Compiled:
                 zh=_entries(kp.keywords.zh),
                 overlap_en=ov_en,
                 overlap_zh=ov_zh,
-                plain=None if kp.aliases.all() else _plain_terms(kp),
+                plain=None if kp.claims() or kp.numbers or kp.formulas else _plain_terms(kp),
                 alias_concepts=_alias_concepts([a for t in kp.aliases.all() for a in t.split("|")]) or None,
+                claims=compile_point(kp, rubric.misconceptions, topic) if kp.claims() or kp.numbers or kp.formulas else None,
             )
         )
     miscs = [
         _Misc(m=m, signals=[p for p in (compile_phrase(a) for t in m.signals.all() for a in t.split("|")) if p])
         for m in rubric.misconceptions
     ]
-    return _Compiled(points=points, miscs=miscs)
+    return _Compiled(points=points, miscs=miscs, topic=topic)
 
 
 # ------------------------------------------------------------------------------------------
@@ -578,6 +592,60 @@ def _misconception(ctx: _Ctx, mc: _Misc) -> PhraseHit | None:
     return None
 
 
+_RANK = {Credit.none: 0, Credit.partial: 1, Credit.full: 2}
+
+
+def _reference_similarity(question: Question, answer: str, n_points: int) -> Similarity | None:
+    """For a rubric derived from the reference answer: how much of the reference the answer says,
+    weighted by how little the derived points can tell. A one-sentence reference makes one derived
+    point, which a correct answer in other words misses entirely; from four points on, the points
+    decide alone. Answers in another language than the reference are left to the points (the
+    embeddings do not cross languages)."""
+    ref = question.reference_answer.en
+    if not ref or has_cjk(ref) != has_cjk(answer):
+        return None
+    weight = min(1.0, max(0.0, (SIMILARITY_FULL_POINTS - n_points) / (SIMILARITY_FULL_POINTS - 1)))
+    if weight <= 0:
+        return None
+    score, rec, cos = similarity_score(ref, answer, question.text.en)
+    return Similarity(score=round(score, 2), weight=round(weight, 2), recall=round(rec, 3), cosine=round(cos, 3))
+
+
+def _negated_span(asr, span: tuple[int, int] | None) -> bool:
+    """Whether most of ``span`` lies under a negation (evidence that denies rather than states)."""
+    if not span:
+        return False
+    s, e = span
+    n = sum(1 for i in range(s, min(e, len(asr.flags))) if asr.flags[i] & NEG)
+    return n * 2 > max(1, e - s)
+
+
+def _negative_point(kp: KeyPoint) -> bool:
+    """Whether the point itself states a negation ("accuracy is useless", "no extra latency")."""
+    return any(analyze_assertions(t).flags.count(0) < len(t) for t in (kp.text.en, kp.text.zh) if t)
+
+
+def _spans_with(flags: bytes, mask: int) -> list[tuple[int, int]]:
+    """Character spans whose annotation has any bit of ``mask``."""
+    out: list[tuple[int, int]] = []
+    start = None
+    for i, f in enumerate(flags):
+        if f & mask:
+            if start is None:
+                start = i
+        elif start is not None:
+            out.append((start, i))
+            start = None
+    if start is not None:
+        out.append((start, len(flags)))
+    return out
+
+
+def _find(answer: str, quote: str) -> tuple[int, int] | None:
+    i = answer.find(quote)
+    return (i, i + len(quote)) if i >= 0 else None
+
+
 # ------------------------------------------------------------------------------------------
 # Feedback
 
@@ -662,7 +730,12 @@ class OfflineJudge:
             flags.append(
                 Flag(kind="keyword_stuffing", detail=f"{stuffing.short_items} bare terms make up {stuffing.list_word_share:.0%} of the answer")
             )
-        doc = analyze(graded)
+        # Questions and reported claims ("a common misconception is that...") assert nothing: the
+        # plain-rubric path never sees them, the claim path checks each occurrence.
+        asr = analyze_assertions(graded)
+        unasserted = _spans_with(asr.flags, QUESTION | REPORTED)
+        plain_text = mask_spans(graded, unasserted) if unasserted else graded
+        doc = analyze(plain_text)
         ctx = _Ctx(doc=doc, answer=answer, list_sents=set())
         collected = [_collect(ctx, p) for p in comp.points]
         list_sents = {doc.sentence_of(s) for s, e in stuffing.list_spans}
@@ -677,11 +750,35 @@ class OfflineJudge:
                 or (n >= 2 and _verbless(graded[slice(*doc.sentences[s])]))
             }
         ctx.list_sents = list_sents
+        view = AnswerView(analyze(graded), asr)
+        list_segments = {asr.seg(doc.sentences[i][0]) for i in list_sents if i < len(doc.sentences)}
+        quantities = parse_quantities(graded)
 
         kps: list[KeyPointVerdict] = []
         list_only: list[int] = []
+        weak: list[str] = []
+        conflicting: list[str] = []
         for p, c in zip(comp.points, collected, strict=True):
-            if p.plain is not None:
+            contra_span = None
+            contra = dict(contradicted=False)
+            if p.claims is not None:
+                r = evaluate_point(view, p.claims, list_segments, quantities, graded)
+                credit, why, ev, only_list = Credit(r.credit), r.why, r.evidence, r.only_list
+                if not r.contradicted and credit != Credit.full and p.plain is None:
+                    # the concept route of rubric v1 (keywords close together, aliases by fuzzy
+                    # match), on the text without questions and reported claims
+                    v1 = _credit(_evaluate(ctx, p, c))
+                    if _RANK[v1[0]] > _RANK[credit] and not (_negated_span(asr, v1[2]) and not _negative_point(p.kp)):
+                        credit, why, ev, only_list = v1
+                        weak.append(p.kp.id)
+                if r.contradicted:
+                    contra_span = r.contradiction
+                    contra = dict(contradicted=True, misconception=r.misconception)
+                if r.weak and credit != Credit.none:
+                    weak.append(p.kp.id)
+                if r.conflicting:
+                    conflicting.append(p.kp.id)
+            elif p.plain is not None:
                 credit, why, ev, only_list = _plain_credit(ctx, p, c[1])
             else:
                 credit, why, ev, only_list = _credit(_evaluate(ctx, p, c))
@@ -691,7 +788,16 @@ class OfflineJudge:
             if credit != Credit.none and only_list:
                 list_only.append(len(kps))
             kps.append(
-                KeyPointVerdict(id=p.kp.id, text=p.kp.text.en, weight=p.kp.weight, credit=credit, evidence=evidence, rationale=why)
+                KeyPointVerdict(
+                    id=p.kp.id,
+                    text=p.kp.text.en,
+                    weight=p.kp.weight,
+                    credit=credit,
+                    evidence=evidence,
+                    rationale=why,
+                    contradiction=evidence_span(answer, *contra_span) if contra_span else None,
+                    **contra,
+                )
             )
         # A bare list earns partial credit on a few points only (the heaviest), see module docstring.
         cap = max(1, len(kps) // 3)
@@ -704,12 +810,23 @@ class OfflineJudge:
                     kps[i].rationale = "only listed as a bare term (list credit already used on other points)"
 
         hits = []
+        voiding = {k.misconception for k in kps if k.contradicted and k.misconception}
         for mc in comp.miscs:
-            h = _misconception(ctx, mc)
-            if h:
-                hits.append(
-                    MisconceptionHit(id=mc.m.id, text=mc.m.text.en, penalty=mc.m.penalty, evidence=evidence_span(answer, h.start, h.end))
+            h = signal_matches(view, mc.m, comp.topic)
+            span = (h.start, h.end) if h else None
+            if span is None and mc.m.id in voiding:
+                span = next(
+                    (_find(answer, k.contradiction) for k in kps if k.misconception == mc.m.id and k.contradiction), None
                 )
+            if span:
+                hits.append(
+                    MisconceptionHit(id=mc.m.id, text=mc.m.text.en, penalty=mc.m.penalty, evidence=evidence_span(answer, *span))
+                )
+                for k in kps:
+                    if k.id in mc.m.contradicts and not k.contradicted:
+                        k.contradicted, k.misconception = True, mc.m.id
+                        k.contradiction = evidence_span(answer, *span)
+                        k.credit, k.evidence, k.rationale = Credit.none, None, "asserts a misconception that denies it"
         lang = detect_lang(answer)
         mtexts = {mc.m.id: mc.m.text.get(lang) for mc in comp.miscs}
         hits_fb = [h.model_copy(update={"text": mtexts[h.id]}) for h in hits]
@@ -726,4 +843,6 @@ class OfflineJudge:
         )
         if not comp.points:
             verdict.reason = "the question has no key points and no reference answer to derive them from"
+        elif not question.rubric.key_points and not hits and not bad:
+            verdict.similarity = _reference_similarity(question, graded, len(comp.points))
         return verdict

@@ -1,0 +1,241 @@
+"""What an answer asserts, character by character: which sentences are questions, which words a
+negation governs, which words report a claim instead of making it, and where contrasts cut a
+sentence into separately asserted segments.
+
+The offline judge credits a key point only from words the answer *asserts*: a claim inside a
+question ("Isn't it that decoding is memory-bound?") asserts nothing, a claim under a negation
+("LoRA does not update W0") asserts its opposite, and a claim someone else is said to make ("a
+common misconception is that...") asserts neither. The same function annotates the rubric's own
+phrasings, so a phrasing and an answer that use the same words agree on their polarity even where
+these heuristics are imperfect; what matters is that the answer and the phrasing *differ*.
+
+Scope rules, English and Chinese alike: a negation cue governs the words after it up to the end of
+its clause (a comma, a semicolon, a colon, a contrast such as "but"/"但", or the end of the
+sentence); "rather than X" / "instead of X" / "而不是 X" negate X only; "unlike X, ..." and "不像 X，"
+set X apart as its own segment (a comparison, not a claim about the subject); a contrast ("but",
+"whereas", "however", "但是", "然而") ends one segment and starts another, so a claim never borrows
+its words from the other side of a contrast.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from rubrics.text import sentence_spans
+
+# -- English cues ------------------------------------------------------------------------------
+
+# A negation governing the rest of its clause. Contractions are matched whole ("doesn't").
+_NEG_EN = re.compile(
+    r"\b(?:not|never|no|none|nor|neither|without|cannot|can't|cant|won't|isn't|aren't|wasn't|weren't|"
+    r"doesn't|don't|didn't|hasn't|haven't|hadn't|shouldn't|wouldn't|couldn't|mustn't|needn't|"
+    r"doesnt|dont|didnt|isnt|arent|wasnt|lacks?|lacking|fails?\s+to|failed\s+to|unable\s+to|"
+    r"impossible\s+to|no\s+longer|nothing|nowhere|free\s+of)\b",
+    re.I,
+)
+# Cues that look like negations but are not ("not only", "no more than 4", "No, it is...").
+_NOT_NEG_EN = re.compile(
+    r"\b(?:not\s+least|if\s+not|whether\s+or\s+not|no\s+matter|"
+    r"no\s+(?:more|less|fewer)\s+than|nothing\s+but|not\s+to\s+mention|no\s+doubt)\b",
+    re.I,
+)
+_NOT_ONLY = re.compile(r"not\s+(?:only|just|merely|simply|solely)\b", re.I)
+# Negate the phrase that follows them only.
+_NARROW_NEG_EN = re.compile(r"\b(?:rather\s+than|instead\s+of|as\s+opposed\s+to|in\s+place\s+of)\b", re.I)
+# Set a comparison apart: "unlike X," / "compared with X,".
+_ASIDE_EN = re.compile(r"\b(?:unlike|compared\s+(?:with|to)|in\s+contrast\s+to|contrary\s+to)\b", re.I)
+# Report a claim without making it.
+_REPORTED_EN = re.compile(
+    r"\b(?:(?:a\s+)?(?:common\s+|popular\s+|widespread\s+|frequent\s+)?(?:misconception|myth|misunderstanding|fallacy|misbelief)s?"
+    r"|(?:many|some|most)\s+(?:people\s+)?(?:think|believe|assume|say|claim)s?"
+    r"|people\s+(?:often\s+|usually\s+|sometimes\s+)?(?:think|believe|assume|say|claim)"
+    r"|(?:is|are)\s+(?:often|commonly|sometimes|usually|widely)\s+(?:said|claimed|believed|assumed|thought)"
+    r"|(?:it\s+is\s+)?(?:wrong|incorrect|a\s+mistake|false)\s+to\s+(?:say|think|assume|claim|believe)"
+    r"|(?:it\s+is\s+)?not\s+true\s+that|one\s+might\s+(?:think|assume|expect)|you\s+might\s+(?:think|assume|expect)"
+    r"|naive(?:ly)?\s+(?:one\s+)?(?:might\s+)?(?:think|assume|expect)s?)\b",
+    re.I,
+)
+# Hard contrasts: a new segment starts here.
+_CONTRAST_EN = re.compile(
+    r"\s*;\s*|,?\s+\b(?:but|however|whereas|while|although|though|yet|except\s+that)\b|\bwhile\b(?=[^,]*,)"
+    r"|,\s*(?:in\s+fact|actually|in\s+reality|in\s+practice)\b",
+    re.I,
+)
+# Ends a negation's scope inside a segment.
+_CLAUSE_END_EN = re.compile(
+    r"[,;:()\[\]]|\s[-–—]\s|\b(?:so|because|since|which|whereas|therefore|thus|hence|then)\b"
+    r"|\band\s+(?=(?:so|thus|therefore|then|only|also|instead|just|rather|it|they|this|that|we|which)\b)",
+    re.I,
+)
+
+# -- Chinese cues ------------------------------------------------------------------------------
+
+_NEG_ZH = re.compile(r"并非|并不|并没有|不是|不会|不能|不再|不用|不需要|无需|无须|没有|没|未|不|无法|非|别|勿|缺少|缺乏")
+# Words that contain a negation character but do not negate the clause.
+_NOT_NEG_ZH = re.compile(
+    r"不同|不仅|不只|不光|不单|不断|不少|不错|不过|不管|不论|不如|不久|不够好|不妨|无论|非常|非线性|无偏|无损|"
+    r"无限|无监督|非零|未来|未知|不确定|不变性|不定|非自回归|非结构化|并且|无关紧要|差不多|要不然|不然|是不是|"
+    r"对不对|行不行|能不能|会不会|有没有|不外乎|不得不|不可避免|不可或缺|非负|非对称|非均匀|未必|不变|不足|不大|不小"
+)
+_NARROW_NEG_ZH = re.compile(r"而不是|而非|而不|而并非|取代了?|代替了?")
+_ASIDE_ZH = re.compile(r"不像|与[^，,。；;]{1,20}(?:不同|相比)|和[^，,。；;]{1,20}(?:不同|相比)|相比之下|对比")
+_REPORTED_ZH = re.compile(
+    r"误以为|误认为|有人(?:会)?(?:认为|说|以为|觉得)|很多人(?:会)?(?:认为|以为|觉得)|常见(?:的)?(?:误解|误区|错误)|"
+    r"误区|误解|错误(?:的)?(?:说法|观点|理解|认识)|以为|认为.{0,6}是错(?:误)?的|并不是像"
+)
+# A verdict on the claim just made: "X is a myth", "X 是错误的".
+_REFUTED_AFTER = re.compile(
+    r"(?:\b(?:is|are|was|were)\s+(?:a\s+|an\s+|simply\s+|just\s+|completely\s+)?(?:common\s+)?"
+    r"(?:myth|misconception|wrong|false|incorrect|not\s+true|not\s+correct|mistaken|not\s+the\s+case)\b)"
+    r"|(?:(?:的说法|这种说法|这个说法|的观点|这种观点)?(?:是|都是)?(?:错误的|错的|不对|不正确|误解|误区|不成立))"
+)
+_CONTRAST_ZH = re.compile(r"[；;]|但是|但|然而|不过|可是|却|，而|,而|而是|其实|实际上|事实上")
+_CLAUSE_END_ZH = re.compile(r"[，,；;：:。！？!?（）()]|所以|因此|因为|从而|于是")
+
+_ASIDE_END = re.compile(r"[,;:()]|\s[-–—]\s")
+
+_QUESTION_END = re.compile(r"[?？]\W*$|[吗呢么][\W]*$")
+
+NEG = 1
+REPORTED = 2
+QUESTION = 4
+VERBAL = 8  # negated by a verb's negation ("does not", "cannot", "不会"), not "without"/"no X"
+
+#: Cues that negate a predicate: "X does not Y" denies "X Y". "without", "no", "lack" negate a noun
+#: phrase, which says less about the claim around it.
+_VERBAL_EN = re.compile(r"^(?:not|never|cannot|can't|cant|won't|\w+n't|doesnt|dont|didnt|isnt|arent|wasnt|no\s+longer|fails?\s+to|failed\s+to|unable\s+to)$", re.I)
+_VERBAL_ZH = re.compile(r"^(?:并非|并不|并没有|不是|不会|不能|不再|不用|不需要|无需|无须|没有|无法|不|没|未)$")
+
+
+@dataclass(frozen=True)
+class Assertions:
+    """Per-character annotations of one text (original offsets)."""
+
+    text: str
+    flags: bytes  # NEG | REPORTED | QUESTION per character
+    segment: tuple[int, ...]  # segment id per character (-1 outside any sentence)
+
+    def polarity(self, pos: int) -> bool:
+        """True when the word at ``pos`` is asserted positively (not under a negation)."""
+        return not (self.flags[pos] & NEG) if 0 <= pos < len(self.flags) else True
+
+    def verbal(self, pos: int) -> bool:
+        """Under a predicate's negation ("does not", "cannot", "不会")."""
+        return bool(self.flags[pos] & VERBAL) if 0 <= pos < len(self.flags) else False
+
+    def asserted(self, pos: int) -> bool:
+        """False inside a question or a reported claim: such words assert nothing."""
+        return not (self.flags[pos] & (REPORTED | QUESTION)) if 0 <= pos < len(self.flags) else False
+
+    def is_question(self, pos: int) -> bool:
+        return bool(self.flags[pos] & QUESTION) if 0 <= pos < len(self.flags) else False
+
+    def seg(self, pos: int) -> int:
+        return self.segment[pos] if 0 <= pos < len(self.segment) else -1
+
+
+#: A negation governs a few words after it, not a whole run-on clause ("a tool that does not exist
+#: or hallucinated arguments"): at most this many Latin words or CJK characters.
+NEG_SCOPE_WORDS = 5
+NEG_SCOPE_CJK = 8
+#: A predicate's negation denies the verb right after it, not its object: "不偏离 SFT" (does not
+#: drift from SFT) is no denial of anything about SFT. VERBAL covers this many words or characters.
+VERBAL_SCOPE_WORDS = 3
+VERBAL_SCOPE_CJK = 3
+_WORD = re.compile(r"[A-Za-z0-9_'-]+|[\u3400-\u9fff]")
+
+
+def _scope_end(text: str, start: int, stop: int, clause_end: re.Pattern[str]) -> int:
+    m = clause_end.search(text, start, stop)
+    return m.start() if m else stop
+
+
+def _neg_end(text: str, start: int, stop: int, clause_end: re.Pattern[str], words: int = NEG_SCOPE_WORDS, chars: int = NEG_SCOPE_CJK) -> int:
+    """End of a negation's scope: its clause, cut after ``words`` words (or ``chars`` CJK chars)."""
+    stop = _scope_end(text, start, stop, clause_end)
+    latin = cjk = 0
+    for w in _WORD.finditer(text, start, stop):
+        if len(w.group()) == 1 and "\u3400" <= w.group() <= "\u9fff":
+            cjk += 1
+        else:
+            latin += 1
+        if latin > words or cjk > chars:
+            return w.start()
+    return stop
+
+
+@lru_cache(maxsize=4096)
+def analyze_assertions(text: str) -> Assertions:
+    """Annotate ``text`` (an answer or a rubric phrasing). Cached: phrasings are analysed once."""
+    n = len(text)
+    flags = bytearray(n)
+    segment = [-1] * n
+    seg_id = 0
+    spans = sentence_spans(text) or ([(0, n)] if text.strip() else [])
+    for s, e in spans:
+        sent = text[s:e]
+        if _QUESTION_END.search(sent):
+            for i in range(s, e):
+                flags[i] |= QUESTION
+        # segments: cut at hard contrasts
+        cuts = [s]
+        for pat in (_CONTRAST_EN, _CONTRAST_ZH):
+            cuts += [m.start() for m in pat.finditer(text, s, e) if m.start() > s]
+        cuts = sorted(set(cuts)) + [e]
+        for a, b in zip(cuts, cuts[1:]):
+            for i in range(a, b):
+                segment[i] = seg_id
+            seg_id += 1
+        # asides ("unlike X,"): their own segment up to the clause end
+        for pat, end_pat in ((_ASIDE_EN, _ASIDE_END), (_ASIDE_ZH, _CLAUSE_END_ZH)):
+            for m in pat.finditer(text, s, e):
+                stop = _scope_end(text, m.end(), e, end_pat)
+                rel = re.match(r"[,，]\s*(?:which|that|who|where|whose)\b", text[stop : stop + 12], re.I)
+                if rel:  # "unlike LayerNorm, which subtracts the mean, ...": the relative clause too
+                    stop = _scope_end(text, stop + rel.end(), e, end_pat)
+                for i in range(m.start(), stop):
+                    segment[i] = seg_id
+                seg_id += 1
+        # reported claims: to the end of their segment
+        for pat in (_REPORTED_EN, _REPORTED_ZH):
+            for m in pat.finditer(text, s, e):
+                sid = segment[m.start()]
+                i = m.start()
+                while i < e and segment[i] == sid:
+                    flags[i] |= REPORTED
+                    i += 1
+        for m in _REFUTED_AFTER.finditer(text, s, e):
+            sid = segment[m.start()]
+            i = m.start() - 1
+            while i >= s and segment[i] == sid:
+                flags[i] |= REPORTED
+                i -= 1
+        # negations
+        blocked = [(m.start(), m.end()) for m in _NOT_NEG_EN.finditer(text, s, e)]
+        blocked += [(m.start(), m.end()) for m in _NOT_NEG_ZH.finditer(text, s, e)]
+
+        def free(a: int, b: int) -> bool:
+            return not any(x < b and a < y for x, y in blocked)
+
+        for pat, end_pat in ((_NEG_EN, _CLAUSE_END_EN), (_NEG_ZH, _CLAUSE_END_ZH), (_NARROW_NEG_EN, _CLAUSE_END_EN), (_NARROW_NEG_ZH, _CLAUSE_END_ZH)):
+            for m in pat.finditer(text, s, e):
+                if not free(m.start(), m.end()):
+                    continue
+                if pat is _NEG_EN and m.group().lower() == "no" and re.match(r"\s*[,!.]", text[m.end() : m.end() + 2]):
+                    continue  # "No, it is memory-bound."
+                only = _NOT_ONLY.match(text, m.start()) if pat is _NEG_EN else None
+                if only:  # "not only X but also Y" asserts X: it denies the "only" and nothing else
+                    for i in range(m.start(), only.end()):
+                        flags[i] |= NEG | VERBAL
+                    continue
+                sid = segment[m.start()]
+                stop = _neg_end(text, m.end(), e, end_pat)
+                verbal = bool(_VERBAL_EN.match(m.group()) or _VERBAL_ZH.match(m.group()))
+                vstop = _neg_end(text, m.end(), e, end_pat, VERBAL_SCOPE_WORDS, VERBAL_SCOPE_CJK) if verbal else m.start()
+                for i in range(m.start(), stop):
+                    if segment[i] != sid:
+                        break
+                    flags[i] |= NEG | (VERBAL if i < vstop else 0)
+    return Assertions(text=text, flags=bytes(flags), segment=tuple(segment))

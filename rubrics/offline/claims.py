@@ -1,0 +1,400 @@
+"""Claims: rubric phrasings compiled into slots, and where an answer asserts them.
+
+A phrasing ("decoding is memory-bound", "GQA 让 KV cache 变小") becomes a list of *slots*: its
+content words, each widened with the glossary's spellings of the same concept (other language,
+synonyms), each with a weight (a technical term counts more than "model") and a polarity (whether
+the phrasing negates it). Negation words are not slots: they are polarity. An answer asserts the
+phrasing in one *segment* (``rubrics.offline.assertions``) when the segment holds (nearly) all the
+slots, asserted (not in a question or a reported claim), with the same polarity; with the
+opposite polarity on any slot the answer asserts the phrasing's opposite.
+
+Opposites are also built from the antonym table (``rubrics/data/antonyms.yaml``): swapping one slot
+of a paraphrase for its opposite gives a wrong version of the claim to watch for ("memory-bound"
+-> "compute-bound"), in the paraphrase's word order.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+
+import yaml
+
+from rubrics.derive import term_weight
+from rubrics.glossary import load_glossary
+from rubrics.offline.assertions import Assertions, analyze_assertions
+from rubrics.text import (
+    POLARITY_EN,
+    STOPWORDS_EN,
+    STOPWORDS_ZH,
+    TOKEN_RE,
+    Doc,
+    Spelling,
+    compile_entry,
+    fold_term,
+    has_cjk,
+    match_spelling,
+    stem,
+    tokenize_zh,
+)
+
+#: Negation words: polarity, never a slot.
+_NEG_WORDS_EN = frozenset(
+    "not no never nor neither none without cannot cant doesn isn aren wasn weren don didn hasn haven hadn "
+    "shouldn wouldn couldn mustn needn won lack lacks lacking t".split()
+)
+_NEG_PREFIX_ZH = re.compile(r"^(?:并非|并不|并没有|不是|不会|不能|不再|不用|不需要|无需|无须|没有|无法|没|未|不|无|非)")
+_KEEP_ZH = frozenset("不同 不仅 不断 不少 不错 不过 不管 不论 无论 非常 非线性 无偏 无损 无限 无监督 非零 未来 未知 不确定 不变".split())
+_POLARITY_SLOTS_ZH = ("只", "仅", "都", "更", "最", "一样", "相同", "就是", "每个", "各自", "所有", "全部", "总是", "一定")
+#: Words that bound or compare a claim: a phrasing that has one is a different claim without it
+#: ("fewer query heads" is not "query heads"), so they are required wherever they appear.
+POLARITY_REQUIRED_EN = (POLARITY_EN - _NEG_WORDS_EN) | frozenset("just merely exactly own each per identical equivalent".split())
+#: Numbers are claims too ("two matrices" is not "three matrices").
+NUMBER_WORDS_EN = frozenset(
+    "one two three four five six seven eight nine ten eleven twelve twenty hundred thousand million billion half twice double".split()
+)
+#: Weight of a one-letter symbol ("a", "b", "r"): it says little on its own.
+W_SYMBOL = 0.3
+#: Weight of a glossary concept every answer uses ("model", "compute"): in a claim a writer chose
+#: it, so it is required, but it tells less than a specific term.
+COMMON_CONCEPT = 0.6
+
+
+@dataclass(frozen=True)
+class Slot:
+    key: str  # canonical form, to compare slots across phrasings
+    spellings: tuple[Spelling, ...]
+    weight: float
+    positive: bool  # not negated in the phrasing
+    pos: int  # order in the phrasing
+    required: bool = False  # a polarity or comparison word: the claim is another claim without it
+
+
+@dataclass(frozen=True)
+class Claim:
+    raw: str
+    slots: tuple[Slot, ...]
+    ordered: bool = False  # the answer must keep the slots' order (contradictions, signals)
+    origin: str = ""  # "paraphrase", "alias", "text", "contradiction", "signal", "flip"
+
+    @property
+    def total(self) -> float:
+        return sum(s.weight for s in self.slots)
+
+    def keys(self) -> frozenset[str]:
+        return frozenset(s.key for s in self.slots)
+
+
+def _slot_key(spellings: tuple[Spelling, ...], word: str) -> str:
+    hit = _pole_index().get(fold_term(word).replace(" ", ""))
+    if hit:
+        return f"p{hit[0]}.{hit[1]}"
+    g = load_glossary()
+    ids = g.lookup(word)
+    if ids:
+        return "c" + ".".join(str(i) for i in sorted(ids))
+    return "w" + (stem(word) if not has_cjk(word) else word)
+
+
+def _pole_words(surface: str) -> tuple[str, ...] | None:
+    """The pole of the antonym table ``surface`` belongs to: its words are synonyms."""
+    hit = _pole_index().get(fold_term(surface).replace(" ", ""))
+    return _antonyms()[hit[0]][hit[1]] if hit else None
+
+
+def _latin_slot(word: str, surface: str, positive: bool, pos: int, concept: bool) -> Slot | None:
+    g = load_glossary()
+    entry = g.expand_entry(surface) if concept else surface
+    pole = _pole_words(surface)
+    if pole:
+        entry = "|".join(dict.fromkeys([*entry.split("|"), *pole]))
+    sp = compile_entry(entry)
+    if not sp:
+        return None
+    required = surface in POLARITY_REQUIRED_EN or surface in NUMBER_WORDS_EN or word.isdigit() or pole is not None
+    if required:
+        weight = 1.0
+    elif concept:
+        ids = g.lookup(surface)
+        weight = COMMON_CONCEPT if g.is_common(ids) else 1.0
+    elif len(word) == 1 and not word.isdigit():
+        weight = W_SYMBOL
+    else:
+        weight = term_weight(word)
+    return Slot(key=_slot_key(sp, surface), spellings=sp, weight=weight, positive=positive, pos=pos, required=required)
+
+
+@lru_cache(maxsize=20_000)
+def compile_claim(raw: str, ordered: bool = False, origin: str = "") -> Claim | None:
+    """Slots of one phrasing (None when it has no content word)."""
+    t = fold_term(raw)
+    if not t:
+        return None
+    asr = analyze_assertions(t)
+    g = load_glossary()
+    concepts = [(s, e, surface) for s, e, ids, surface in g.find_concepts(t)]
+    slots: list[tuple[int, Slot]] = []
+    covered: list[tuple[int, int]] = []
+    for s, e, surface in concepts:
+        words = TOKEN_RE.findall(surface)
+        if not has_cjk(surface) and all(w in _NEG_WORDS_EN or w in STOPWORDS_EN for w in words):
+            continue
+        if has_cjk(surface) and _NEG_PREFIX_ZH.match(surface) and surface not in _KEEP_ZH:
+            continue  # a negation the glossary happens to know: polarity, not content
+        sl = _latin_slot(surface, surface, asr.polarity(s), s, concept=True)
+        if sl:
+            slots.append((s, sl))
+            covered.append((s, e))
+
+    def free(a: int, b: int) -> bool:
+        return not any(x < b and a < y for x, y in covered)
+
+    for m in TOKEN_RE.finditer(t):
+        w = m.group()
+        if not free(m.start(), m.end()):
+            continue
+        if w in _NEG_WORDS_EN or (w in STOPWORDS_EN and w not in POLARITY_REQUIRED_EN and w not in NUMBER_WORDS_EN):
+            continue
+        sl = _latin_slot(w, w, asr.polarity(m.start()), m.start(), concept=False)
+        if sl:
+            slots.append((m.start(), sl))
+    if has_cjk(t):
+        pos = 0
+        for w in tokenize_zh(t, keep_stopwords=True):
+            i = t.find(w, pos)
+            if i < 0:
+                continue
+            pos = i + len(w)
+            if not has_cjk(w) or not free(i, i + len(w)):
+                continue
+            core = w if w in _KEEP_ZH else _NEG_PREFIX_ZH.sub("", w)
+            off = i + (len(w) - len(core))
+            if not core:
+                continue
+            polar = core in _POLARITY_SLOTS_ZH or bool(re.fullmatch(r"[一二两三四五六七八九十百千万亿半]+[个倍层头步次]?", core))
+            if core in STOPWORDS_ZH and not polar:
+                continue
+            if polar:
+                weight = 1.0
+            elif len(core) == 1:
+                weight = 0.5
+            else:
+                weight = term_weight(core)
+            ids = g.lookup(core)
+            entry = g.expand_entry(core) if ids else core
+            pole = _pole_words(core)
+            if pole:
+                entry = "|".join(dict.fromkeys([*entry.split("|"), *pole]))
+                polar, weight = True, 1.0
+            sp = compile_entry(entry)
+            if sp:
+                slots.append((off, Slot(key=_slot_key(sp, core), spellings=sp, weight=weight, positive=asr.polarity(off), pos=off, required=polar)))
+    if not slots:
+        return None
+    slots.sort(key=lambda x: x[0])
+    seen: set[str] = set()
+    out = []
+    for i, (_, sl) in enumerate(slots):
+        if sl.key in seen:
+            continue
+        seen.add(sl.key)
+        out.append(Slot(key=sl.key, spellings=sl.spellings, weight=sl.weight, positive=sl.positive, pos=len(out), required=sl.required))
+    return Claim(raw=raw, slots=tuple(out), ordered=ordered, origin=origin)
+
+
+# ------------------------------------------------------------------------------------------
+# Antonym flips
+
+
+@dataclass(frozen=True)
+class _Pole:
+    words: tuple[str, ...]
+
+
+@lru_cache(maxsize=1)
+def _antonyms() -> list[list[tuple[str, ...]]]:
+    raw = resources.files("rubrics").joinpath("data/antonyms.yaml").read_text(encoding="utf-8")
+    groups = []
+    for entry in yaml.safe_load(raw) or []:
+        for lang in ("en", "zh"):
+            poles = entry.get(lang)
+            if poles:
+                groups.append([tuple(str(w) for w in pole) for pole in poles])
+    return groups
+
+
+@lru_cache(maxsize=1)
+def _pole_index() -> dict[str, tuple[int, int]]:
+    """Exact folded forms (the table lists inflections): a stem would make "decoding" (a phase)
+    the opposite of "encoder"."""
+    idx: dict[str, tuple[int, int]] = {}
+    for gi, poles in enumerate(_antonyms()):
+        for pi, pole in enumerate(poles):
+            for w in pole:
+                idx.setdefault(fold_term(w).replace(" ", ""), (gi, pi))
+    return idx
+
+
+def _slot_pole(sl: Slot) -> tuple[int, int] | None:
+    """The pole of the slot's own word (its first spelling; glossary widenings do not count)."""
+    return _pole_index().get(sl.spellings[0].compact) if sl.spellings else None
+
+
+def flips(claim: Claim) -> list[Claim]:
+    """Wrong versions of ``claim``: one slot swapped for each opposite pole, order kept."""
+    out: list[Claim] = []
+    groups = _antonyms()
+    if sum(1 for sl in claim.slots if sl.weight >= 0.6) < 3:
+        return out  # too little around the swapped word to tell what the claim is about
+    for i, sl in enumerate(claim.slots):
+        hit = _slot_pole(sl)
+        if hit is None:
+            continue
+        gi, pi = hit
+        for pj, pole in enumerate(groups[gi]):
+            if pj == pi:
+                continue
+            sp = compile_entry("|".join(pole))
+            if not sp:
+                continue
+            new = Slot(key="flip:" + "|".join(pole), spellings=sp, weight=max(sl.weight, 1.0), positive=sl.positive, pos=sl.pos, required=True)
+            slots = claim.slots[:i] + (new,) + claim.slots[i + 1 :]
+            out.append(Claim(raw=f"{claim.raw} [{sl.spellings[0].text} -> {pole[0]}]", slots=slots, ordered=True, origin="flip"))
+    return out
+
+
+# ------------------------------------------------------------------------------------------
+# Matching
+
+
+@dataclass
+class AnswerView:
+    """An answer prepared once for claim matching."""
+
+    doc: Doc
+    asr: Assertions
+    _occ: dict[tuple[Spelling, bool], list[tuple[int, int]]] = field(default_factory=dict)
+
+    def occurrences(self, sl: Slot, fuzzy: bool) -> list[tuple[int, int]]:
+        """Asserted occurrences (not in questions or reported claims) of any spelling."""
+        out: list[tuple[int, int]] = []
+        for sp in sl.spellings:
+            key = (sp, fuzzy)
+            hit = self._occ.get(key)
+            if hit is None:
+                hit = [(a, b) for a, b in match_spelling(self.doc, sp, fuzzy=fuzzy) if self.asr.asserted(a)]
+                self._occ[key] = hit
+            out += hit
+            if len(out) > 40:
+                break
+        return out
+
+
+@dataclass
+class ClaimMatch:
+    claim: Claim
+    coverage: float  # weighted share of slots found together
+    found: frozenset[str]  # slot keys found
+    flipped: bool  # some slot found with the opposite polarity
+    order: float  # share of slot pairs in the claim's order (1.0 when < 2 slots)
+    start: int
+    end: int
+    segment: int
+    complete: bool = True  # every required slot (and, for strict claims, every slot of weight >= 0.5) found
+    denial: bool = False  # "X does not Y": a positive slot before a predicate negated by a verb
+
+
+
+
+#: Where one clause ends and another starts: a strict claim (a contradiction, a misconception) must
+#: not take its subject from one clause and its predicate from the next.
+_CLAUSE_JOIN = re.compile(r"[:;：；]|,\s*(?:and|but|so|which|while|whereas|then)\b|[，,]\s*(?:而|但|所以|因此|然后)", re.I)
+
+
+def _order(chosen: list[tuple[int, int]]) -> float:
+    """Share of concordant pairs: slots (claim position, answer offset)."""
+    pairs = conc = 0
+    for i in range(len(chosen)):
+        for j in range(i + 1, len(chosen)):
+            pairs += 1
+            if (chosen[i][0] - chosen[j][0]) * (chosen[i][1] - chosen[j][1]) > 0:
+                conc += 1
+    return conc / pairs if pairs else 1.0
+
+
+def match_claim(view: AnswerView, claim: Claim, fuzzy: bool = True, implicit: frozenset[str] = frozenset()) -> ClaimMatch | None:
+    """The best segment of the answer for ``claim``: highest coverage, then most in order.
+
+    ``implicit`` are slot keys of the question's own subject ("GQA" in a question about GQA): an
+    answer that has named its subject once does not repeat it in every sentence, so such a slot
+    counts as present in any segment once the answer mentions it anywhere."""
+    if claim.ordered and sum(1 for sl in claim.slots if sl.weight >= 0.6) < 2:
+        return None  # a strict claim costs points: one word is not a claim
+    per_slot = [view.occurrences(sl, fuzzy and not claim.ordered) for sl in claim.slots]
+    total = claim.total
+    if total <= 0:
+        return None
+    by_seg: dict[int, list[list[tuple[int, int]]]] = {}
+    for i, occ in enumerate(per_slot):
+        for a, b in occ:
+            sid = view.asr.seg(a)
+            if sid < 0:
+                continue
+            by_seg.setdefault(sid, [[] for _ in per_slot])[i].append((a, b))
+    given = {i for i, sl in enumerate(claim.slots) if sl.key in implicit and per_slot[i]}
+    # a strict claim (contradiction, signal) costs points: it must be stated compactly
+    limit = int(1.6 * len(claim.raw)) + 25 if claim.ordered else 3 * len(claim.raw) + 40
+    best: ClaimMatch | None = None
+    for sid, lists in by_seg.items():
+        present = [i for i, lst in enumerate(lists) if lst]
+        if not present or all(i in given for i in present):
+            continue
+        anchor = max((i for i in present if i not in given), key=lambda i: (claim.slots[i].weight, -len(lists[i])))
+        cand = None
+        for a_s, a_e in lists[anchor][:12]:
+            chosen: dict[int, tuple[int, int]] = {anchor: (a_s, a_e)}
+            for i in present:
+                if i != anchor:
+                    chosen[i] = min(lists[i], key=lambda x: abs(x[0] - a_s))
+            lo = min(a for a, _ in chosen.values())
+            hi = max(b for _, b in chosen.values())
+            if hi - lo > limit:
+                # drop the farthest slots until the window fits
+                for i in sorted(chosen, key=lambda k: -abs(chosen[k][0] - a_s)):
+                    if i == anchor:
+                        continue
+                    del chosen[i]
+                    lo = min(a for a, _ in chosen.values())
+                    hi = max(b for _, b in chosen.values())
+                    if hi - lo <= limit:
+                        break
+            implied = given - set(chosen)
+            if implied and claim.ordered and not any(claim.slots[i].required for i in chosen):
+                # a strict claim may leave its subject implicit only when what it says of it is
+                # explicit: a direction, a comparison, a number ("the cache stays the same")
+                implied = set()
+            cov = sum(claim.slots[i].weight for i in (*chosen, *implied)) / total
+            order = _order([(claim.slots[i].pos, chosen[i][0]) for i in chosen])
+            if claim.ordered and _CLAUSE_JOIN.search(view.doc.text[lo:hi]):
+                continue  # a strict claim stays inside one clause
+            flipped = any(
+                claim.slots[i].weight > W_SYMBOL and view.asr.polarity(chosen[i][0]) != claim.slots[i].positive for i in chosen
+            )
+            complete = all(
+                i in chosen or i in implied
+                for i, sl in enumerate(claim.slots)
+                if sl.required or (claim.ordered and sl.weight >= 0.5) or (claim.ordered and len(claim.slots) < 3)
+            )
+            neg_at = [chosen[i][0] for i in chosen if claim.slots[i].weight >= 0.6 and view.asr.verbal(chosen[i][0])]
+            denial = bool(neg_at) and any(
+                chosen[i][0] < min(neg_at) and claim.slots[i].weight >= 0.6 and view.asr.polarity(chosen[i][0]) for i in chosen
+            )
+            key = (cov, order, -(hi - lo))
+            if cand is None or key > cand[0]:
+                found = frozenset(claim.slots[i].key for i in (*chosen, *implied))
+                cand = (key, ClaimMatch(claim, cov, found, flipped, order, lo, hi, sid, complete, denial))
+        if cand and (best is None or (cand[1].coverage, cand[1].order) > (best.coverage, best.order)):
+            best = cand[1]
+    return best

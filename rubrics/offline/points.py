@@ -1,0 +1,274 @@
+"""One key point against one answer: is the claim asserted, asserted in its opposite, or absent?
+
+Evidence for a point, strongest first:
+
+* a **claim** (a paraphrase, an alias or the point's own text) asserted in one segment of the
+  answer, all or nearly all of its slots present with the same polarity (``rubrics.offline.claims``);
+* its **numbers** stated in any format (``rubrics.numbers``) and its **formulas** written in any
+  notation (``rubrics.formulas``);
+* its **concepts** (keywords) asserted together in one sentence segment.
+
+Evidence against it: a **contradiction** (written in the rubric, a misconception that denies the
+point, or a paraphrase with one word swapped for its antonym) asserted in the claim's word order,
+a paraphrase asserted under a negation, or a different value of the same kind stated where the
+point's concepts are while the right value is never given. A point contradicted anywhere earns
+nothing, whatever else the answer says: a candidate who states both a claim and its opposite has
+not shown they know which is true.
+
+Where a claim and a contradiction match in the same segment (they share most words), the one
+whose distinguishing words are present wins; with the same words, the one in the answer's word
+order; otherwise neither counts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from question_bank.models import KeyPoint, Misconception
+from rubrics.formulas import formula_in
+from rubrics.glossary import load_glossary
+from rubrics.numbers import Quantity, matches, parse_quantities, same_kind
+from rubrics.offline.claims import AnswerView, Claim, ClaimMatch, Slot, compile_claim, flips, match_claim
+from rubrics.text import compile_entry
+
+#: Coverage a support claim needs for full / partial credit.
+CLAIM_FULL = 0.85
+CLAIM_PARTIAL = 0.6
+#: Coverage and word order a contradiction needs to count.
+CONTRA_MIN = 0.95
+ORDER_MIN = 0.75
+#: Keyword share in one segment for full / partial credit.
+CONCEPTS_FULL = 1.0
+CONCEPTS_PARTIAL = 0.6
+
+
+@dataclass
+class CompiledPoint:
+    kp: KeyPoint
+    supports: list[Claim]
+    contras: list[Claim]
+    concepts: list[Claim]  # keyword entries as one unordered claim per language
+    signal_of: dict[str, str] = field(default_factory=dict)  # contra raw -> misconception id
+    topic: frozenset[str] = frozenset()  # slot keys of the question's own subject (implicit)
+
+    @property
+    def support_keys(self) -> frozenset[str]:
+        return frozenset().union(*(c.keys() for c in self.supports)) if self.supports else frozenset()
+
+
+def _concept_claim(entries: list[str]) -> Claim | None:
+    g = load_glossary()
+    slots = []
+    for i, e in enumerate(entries):
+        sp = compile_entry(g.expand_entry(e))
+        if sp:
+            slots.append(Slot(key=f"k{i}:{e}", spellings=sp, weight=1.0, positive=True, pos=i))
+    return Claim(raw=" / ".join(entries), slots=tuple(slots), origin="concepts") if len(slots) >= 2 else None
+
+
+def topic_keys(question_texts: list[str]) -> frozenset[str]:
+    """Slot keys of the specific concepts a question names ("GQA", "KV cache")."""
+    keys: set[str] = set()
+    for t in question_texts:
+        c = compile_claim(t) if t else None
+        if c:
+            keys |= {sl.key for sl in c.slots if sl.weight >= 1.0 and sl.key.startswith("c") and not sl.required}
+    return frozenset(keys)
+
+
+def compile_point(kp: KeyPoint, misconceptions: list[Misconception], topic: frozenset[str] = frozenset()) -> CompiledPoint:
+    supports = [c for c in (compile_claim(p, False, "paraphrase") for p in kp.paraphrases.all()) if c]
+    supports += [c for c in (compile_claim(a, False, "alias") for t in kp.aliases.all() for a in t.split("|")) if c]
+    for t in (kp.text.en, kp.text.zh):
+        c = compile_claim(t, False, "text") if t else None
+        if c and len(c.slots) <= 8:
+            supports.append(c)
+    contras = [c for c in (compile_claim(p, True, "contradiction") for p in kp.contradictions.all()) if c]
+    signal_of: dict[str, str] = {}
+    for m in misconceptions:
+        if kp.id in m.contradicts:
+            for s in m.signals.all():
+                for a in s.split("|"):
+                    c = compile_claim(a, True, "signal")
+                    if c:
+                        contras.append(c)
+                        signal_of[c.raw] = m.id
+    support_keys = frozenset().union(*(c.keys() for c in supports)) if supports else frozenset()
+    for c in supports:
+        if c.origin != "text":
+            # a flip must not restate another phrasing of the same point
+            contras += [f for f in flips(c) if not f.keys() <= support_keys]
+    concepts = [c for c in (_concept_claim(kp.keywords.en), _concept_claim(kp.keywords.zh)) if c]
+    return CompiledPoint(kp=kp, supports=supports, contras=contras, concepts=concepts, signal_of=signal_of, topic=topic)
+
+
+@dataclass
+class PointResult:
+    credit: str  # "full" | "partial" | "none"
+    why: str
+    evidence: tuple[int, int] | None = None
+    contradicted: bool = False
+    contradiction: tuple[int, int] | None = None
+    contradiction_why: str = ""
+    misconception: str | None = None  # id of the misconception that contradicted it
+    only_list: bool = False
+    weak: bool = False  # the credit rests on weaker evidence (concepts only, similarity)
+    conflicting: bool = False  # supported somewhere and contradicted elsewhere
+
+
+def _disc_ok(m: ClaimMatch, own: frozenset[str], other: frozenset[str]) -> bool:
+    """The claim's distinguishing slots (absent from the competing phrasings) are all found."""
+    disc = own - other
+    return disc <= m.found
+
+
+def evaluate_point(view: AnswerView, cp: CompiledPoint, list_segments: set[int], quantities: tuple[Quantity, ...], answer: str) -> PointResult:
+    support_keys = cp.support_keys
+    contra_keys = frozenset().union(*(c.keys() for c in cp.contras)) if cp.contras else frozenset()
+
+    # -- evidence for
+    sup: list[ClaimMatch] = []
+    neg_sup: list[ClaimMatch] = []
+    for c in cp.supports:
+        m = match_claim(view, c, fuzzy=True, implicit=cp.topic)
+        if m is None or m.coverage < CLAIM_PARTIAL:
+            continue
+        same_words = any(c.keys() == k.keys() for k in cp.contras)
+        if same_words and m.order < ORDER_MIN:
+            continue
+        if not _disc_ok(m, c.keys(), contra_keys) and m.coverage < 1.0:
+            continue
+        (neg_sup if m.flipped else sup).append(m)
+
+    # -- evidence against
+    against: list[tuple[ClaimMatch, str]] = []
+    for c in cp.contras:
+        m = match_claim(view, c, fuzzy=False, implicit=cp.topic)
+        if m is None or m.coverage < CONTRA_MIN or m.order < ORDER_MIN or m.flipped or not m.complete:
+            continue
+        if not _disc_ok(m, c.keys(), support_keys):
+            continue
+        against.append((m, c.origin))
+    for m in neg_sup:
+        # a denial needs the claim's subject too: "no re-centering" alone does not say whose
+        # A denial counts only against a plain positive claim, as "subject ... does not predicate":
+        # a phrasing that itself negates ("no NSP") meets lexical negations ("removed NSP") too
+        # often, and "without X, Y" or "no X" negate a noun, not the claim.
+        plain = all(sl.positive for sl in m.claim.slots)
+        if m.coverage >= CONTRA_MIN and m.complete and m.denial and plain:
+            against.append((m, "negated"))
+
+    # a segment where both match: the better-fitting one wins there
+    def fit(m: ClaimMatch) -> tuple[float, float]:
+        return (m.coverage, m.order)
+
+    kept_against = []
+    for m, origin in against:
+        rivals = [s for s in sup if s.segment == m.segment]
+        if rivals:
+            best = max(rivals, key=fit)
+            if fit(best) > fit(m):
+                continue
+            if fit(best) == fit(m):
+                sup = [s for s in sup if s.segment != m.segment]
+                continue
+            sup = [s for s in sup if s.segment != m.segment]
+        kept_against.append((m, origin))
+
+    result = PointResult(credit="none", why="not mentioned")
+    # -- credit from claims
+    best = max(sup, key=lambda m: (m.coverage, m.claim.origin != "text"), default=None)
+    if best is not None:
+        only_list = best.segment in list_segments
+        if best.coverage >= CLAIM_FULL and best.complete:
+            result = PointResult("full", "states the point", (best.start, best.end), only_list=only_list)
+        else:
+            result = PointResult("partial", "roughly states it", (best.start, best.end), only_list=only_list)
+    # -- numbers
+    facts = cp.kp.numbers
+    if facts:
+        found = [next((q for q in quantities if matches(q, f.value, f.unit, f.tolerance) and view.asr.asserted(q.start)), None) for f in facts]
+        hits = [q for q in found if q is not None]
+        if hits and result.credit != "full":
+            credit = "full" if len(hits) == len(facts) else "partial"
+            q = hits[0]
+            result = PointResult(credit, "states the value" if credit == "full" else "states part of the values", (q.start, q.end))
+    # -- formulas
+    if result.credit != "full":
+        for f in cp.kp.formulas:
+            span = formula_in(answer, f)
+            if span and view.asr.asserted(span[0]):
+                result = PointResult("full", "writes the formula", span)
+                break
+    # -- concepts together in one segment
+    if result.credit != "full":
+        for cc in cp.concepts:
+            m = match_claim(view, cc, fuzzy=True)
+            if m is None or m.flipped:
+                continue
+            if any(a.segment == m.segment for a, _ in kept_against):
+                continue
+            n = len(cc.slots)
+            if m.coverage >= CONCEPTS_FULL and n >= 2:
+                cand = PointResult("full", f"explains it ({n}/{n} key terms together)", (m.start, m.end), weak=True)
+            elif m.coverage >= CONCEPTS_PARTIAL and n >= 2 and round(m.coverage * n) >= 2:
+                cand = PointResult("partial", f"mentions part of it ({round(m.coverage * n)}/{n} key terms)", (m.start, m.end), weak=True)
+            else:
+                continue
+            cand.only_list = m.segment in list_segments
+            rank = {"none": 0, "partial": 1, "full": 2}
+            if rank[cand.credit] > rank[result.credit]:
+                result = cand
+
+    # -- a wrong value where the point is discussed, the right one never given
+    if facts and not any(matches(q, f.value, f.unit, f.tolerance) for q in quantities for f in facts):
+        segs = {m.segment for m in sup} | {m.segment for m in neg_sup}
+        for cc in cp.concepts:
+            m = match_claim(view, cc, fuzzy=True)
+            if m and m.coverage >= 0.5:
+                segs.add(m.segment)
+        for q in quantities:
+            if view.asr.seg(q.start) in segs and view.asr.asserted(q.start) and any(same_kind(q, f.unit) for f in facts):
+                kept_against.append((ClaimMatch(Claim(raw="value", slots=()), 1.0, frozenset(), False, 1.0, q.start, q.end, view.asr.seg(q.start)), "value"))
+                break
+
+    if result.only_list and result.credit == "full":
+        # a bare list names the terms; it asserts no claim
+        result.credit, result.why = "partial", "names it without explaining"
+    if kept_against:
+        m, origin = max(kept_against, key=lambda x: fit(x[0]))
+        why = {
+            "contradiction": "asserts the opposite",
+            "signal": "asserts a misconception that denies it",
+            "flip": "asserts the opposite (one word reversed)",
+            "negated": "denies it",
+            "value": "states a different value",
+        }.get(origin, "asserts the opposite")
+        conflicting = result.credit != "none"
+        result = PointResult(
+            "none",
+            why,
+            None,
+            contradicted=True,
+            contradiction=(m.start, m.end),
+            contradiction_why=why,
+            misconception=cp.signal_of.get(m.claim.raw),
+            conflicting=conflicting,
+        )
+    return result
+
+
+def signal_matches(view: AnswerView, m: Misconception, topic: frozenset[str] = frozenset()) -> ClaimMatch | None:
+    """Where the answer asserts misconception ``m`` (its signals, strictly, in order)."""
+    best = None
+    for s in m.signals.all():
+        for a in s.split("|"):
+            c = compile_claim(a, True, "signal")
+            if c is None:
+                continue
+            hit = match_claim(view, c, fuzzy=False, implicit=topic)
+            if hit is None or hit.flipped or hit.coverage < CONTRA_MIN or hit.order < ORDER_MIN or not hit.complete:
+                continue
+            if best is None or (hit.coverage, hit.order) > (best.coverage, best.order):
+                best = hit
+    return best
