@@ -50,7 +50,7 @@ _KEEP_ZH = frozenset("不同 不仅 不断 不少 不错 不过 不管 不论 �
 _POLARITY_SLOTS_ZH = ("只", "仅", "都", "更", "最", "一样", "相同", "就是", "每个", "各自", "所有", "全部", "总是", "一定")
 #: Words that bound or compare a claim: a phrasing that has one is a different claim without it
 #: ("fewer query heads" is not "query heads"), so they are required wherever they appear.
-POLARITY_REQUIRED_EN = (POLARITY_EN - _NEG_WORDS_EN) | frozenset("just merely exactly own each per identical equivalent".split())
+POLARITY_REQUIRED_EN = (POLARITY_EN - _NEG_WORDS_EN) | frozenset("just merely exactly own each per identical equivalent both either".split())
 #: Numbers are claims too ("two matrices" is not "three matrices").
 NUMBER_WORDS_EN = frozenset(
     "one two three four five six seven eight nine ten eleven twelve twenty hundred thousand million billion half twice double".split()
@@ -70,6 +70,7 @@ class Slot:
     positive: bool  # not negated in the phrasing
     pos: int  # order in the phrasing
     required: bool = False  # a polarity or comparison word: the claim is another claim without it
+    verbal: bool = False  # negated in the phrasing by a predicate's negation ("does not subtract")
 
 
 @dataclass(frozen=True)
@@ -193,6 +194,7 @@ def compile_claim(raw: str, ordered: bool = False, origin: str = "") -> Claim | 
                 slots.append((off, Slot(key=_slot_key(sp, core), spellings=sp, weight=weight, positive=asr.polarity(off), pos=off, required=polar)))
     if not slots:
         return None
+    slots = [(off, sl if sl.positive else _with_verbal(sl, asr.verbal(off))) for off, sl in slots]
     slots.sort(key=lambda x: x[0])
     seen: set[str] = set()
     out = []
@@ -200,8 +202,12 @@ def compile_claim(raw: str, ordered: bool = False, origin: str = "") -> Claim | 
         if sl.key in seen:
             continue
         seen.add(sl.key)
-        out.append(Slot(key=sl.key, spellings=sl.spellings, weight=sl.weight, positive=sl.positive, pos=len(out), required=sl.required))
+        out.append(Slot(key=sl.key, spellings=sl.spellings, weight=sl.weight, positive=sl.positive, pos=len(out), required=sl.required, verbal=sl.verbal))
     return Claim(raw=raw, slots=tuple(out), ordered=ordered, origin=origin)
+
+
+def _with_verbal(sl: Slot, verbal: bool) -> Slot:
+    return Slot(key=sl.key, spellings=sl.spellings, weight=sl.weight, positive=sl.positive, pos=sl.pos, required=sl.required, verbal=verbal)
 
 
 # ------------------------------------------------------------------------------------------
@@ -277,6 +283,16 @@ class AnswerView:
     asr: Assertions
     _occ: dict[tuple[Spelling, bool], list[tuple[int, int]]] = field(default_factory=dict)
 
+    topic_slots: dict[str, Slot] = field(default_factory=dict)
+
+    def names_other(self, segment: int, topic: frozenset[str], own: frozenset[str]) -> bool:
+        """Whether ``segment`` names a topic concept that is not one of ``own``."""
+        for key in topic - own:
+            sl = self.topic_slots.get(key)
+            if sl and any(self.asr.seg(a) == segment for a, _ in self.occurrences(sl, False)):
+                return True
+        return False
+
     def occurrences(self, sl: Slot, fuzzy: bool) -> list[tuple[int, int]]:
         """Asserted occurrences (not in questions or reported claims) of any spelling."""
         out: list[tuple[int, int]] = []
@@ -313,6 +329,16 @@ class ClaimMatch:
 _CLAUSE_JOIN = re.compile(r"[:;：；]|,\s*(?:and|but|so|which|while|whereas|then)\b|[，,]\s*(?:而|但|所以|因此|然后)", re.I)
 
 
+def _crosses_clause(span: str, tight: bool) -> bool:
+    """Whether a window of the answer runs from one clause into the next. Chinese commas join
+    clauses (English ones mostly set off phrases); a swapped-word guess gets no comma at all."""
+    if _CLAUSE_JOIN.search(span):
+        return True
+    if "，" in span or "、" in span:
+        return True
+    return tight and "," in span
+
+
 def _order(chosen: list[tuple[int, int]]) -> float:
     """Share of concordant pairs: slots (claim position, answer offset)."""
     pairs = conc = 0
@@ -344,8 +370,12 @@ def match_claim(view: AnswerView, claim: Claim, fuzzy: bool = True, implicit: fr
                 continue
             by_seg.setdefault(sid, [[] for _ in per_slot])[i].append((a, b))
     given = {i for i, sl in enumerate(claim.slots) if sl.key in implicit and per_slot[i]}
+    if claim.ordered:
+        # a strict claim may leave out its subject (its first slot), never what it says of it;
+        # a swapped-word variant never: it is a guess already
+        given = {i for i in given if i == 0 and claim.origin != "flip"}
     # a strict claim (contradiction, signal) costs points: it must be stated compactly
-    limit = int(1.6 * len(claim.raw)) + 25 if claim.ordered else 3 * len(claim.raw) + 40
+    limit = int(1.6 * len(claim.raw)) + 25 if claim.ordered else 2 * len(claim.raw) + 30
     best: ClaimMatch | None = None
     for sid, lists in by_seg.items():
         present = [i for i, lst in enumerate(lists) if lst]
@@ -375,9 +405,13 @@ def match_claim(view: AnswerView, claim: Claim, fuzzy: bool = True, implicit: fr
                 # a strict claim may leave its subject implicit only when what it says of it is
                 # explicit: a direction, a comparison, a number ("the cache stays the same")
                 implied = set()
+            if implied and view.names_other(sid, implicit, claim.keys()):
+                # "... so decode is memory-bound" in a question about prefill and decode: the
+                # sentence has its own subject, and it is not the claim's
+                implied = set()
             cov = sum(claim.slots[i].weight for i in (*chosen, *implied)) / total
             order = _order([(claim.slots[i].pos, chosen[i][0]) for i in chosen])
-            if claim.ordered and _CLAUSE_JOIN.search(view.doc.text[lo:hi]):
+            if claim.ordered and _crosses_clause(view.doc.text[lo:hi], claim.origin == "flip"):
                 continue  # a strict claim stays inside one clause
             flipped = any(
                 claim.slots[i].weight > W_SYMBOL and view.asr.polarity(chosen[i][0]) != claim.slots[i].positive for i in chosen
@@ -387,9 +421,35 @@ def match_claim(view: AnswerView, claim: Claim, fuzzy: bool = True, implicit: fr
                 for i, sl in enumerate(claim.slots)
                 if sl.required or (claim.ordered and sl.weight >= 0.5) or (claim.ordered and len(claim.slots) < 3)
             )
-            neg_at = [chosen[i][0] for i in chosen if claim.slots[i].weight >= 0.6 and view.asr.verbal(chosen[i][0])]
+            # "X does not Y" against "X Y", either way round: a positive subject, then the predicate
+            # under a verb's negation on one side and plainly asserted on the other
+            neg_at = [
+                chosen[i][0]
+                for i in chosen
+                if claim.slots[i].weight >= 0.6
+                and (
+                    (claim.slots[i].positive and view.asr.verbal(chosen[i][0]))
+                    or (claim.slots[i].verbal and view.asr.polarity(chosen[i][0]))
+                )
+            ]
+            # the predicate must read the same way everywhere in the segment: "模型从不执行……执行函数"
+            # says both, and so denies nothing
+            neg_at = [
+                p
+                for p in neg_at
+                if all(
+                    view.asr.polarity(a) == view.asr.polarity(p)
+                    for i in chosen
+                    if chosen[i][0] == p
+                    for a, _ in lists[i]
+                )
+            ]
             denial = bool(neg_at) and any(
-                chosen[i][0] < min(neg_at) and claim.slots[i].weight >= 0.6 and view.asr.polarity(chosen[i][0]) for i in chosen
+                chosen[i][0] < min(neg_at)
+                and claim.slots[i].weight >= 0.6
+                and claim.slots[i].positive
+                and view.asr.polarity(chosen[i][0])
+                for i in chosen
             )
             key = (cov, order, -(hi - lo))
             if cand is None or key > cand[0]:

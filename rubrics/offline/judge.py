@@ -67,7 +67,7 @@ from __future__ import annotations
 import re
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from question_bank.models import KeyPoint, Misconception, Question
 from rubrics.derive import derive_key_points, effective_rubric, term_weight
@@ -159,6 +159,7 @@ class _Compiled:
     points: list[_Point]
     miscs: list[_Misc]
     topic: frozenset[str] = frozenset()
+    topic_slots: dict = field(default_factory=dict)
 
 
 def _entries(terms: list[str]) -> list[tuple[Spelling, ...]]:
@@ -266,7 +267,7 @@ def _overlap_terms(kp: KeyPoint) -> tuple[list[Spelling], list[Spelling]]:
 
 def _compile(question: Question) -> _Compiled:
     rubric = effective_rubric(question)
-    topic = topic_keys([question.text.en, question.text.zh or ""])
+    topic, topic_slots = topic_keys([question.text.en, question.text.zh or ""])
     points = []
     for kp in rubric.key_points:
         ov_en, ov_zh = _overlap_terms(kp)
@@ -287,7 +288,7 @@ def _compile(question: Question) -> _Compiled:
         _Misc(m=m, signals=[p for p in (compile_phrase(a) for t in m.signals.all() for a in t.split("|")) if p])
         for m in rubric.misconceptions
     ]
-    return _Compiled(points=points, miscs=miscs, topic=topic)
+    return _Compiled(points=points, miscs=miscs, topic=topic, topic_slots=topic_slots)
 
 
 # ------------------------------------------------------------------------------------------
@@ -750,7 +751,7 @@ class OfflineJudge:
                 or (n >= 2 and _verbless(graded[slice(*doc.sentences[s])]))
             }
         ctx.list_sents = list_sents
-        view = AnswerView(analyze(graded), asr)
+        view = AnswerView(analyze(graded), asr, topic_slots=comp.topic_slots)
         list_segments = {asr.seg(doc.sentences[i][0]) for i in list_sents if i < len(doc.sentences)}
         quantities = parse_quantities(graded)
 

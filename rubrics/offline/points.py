@@ -66,14 +66,14 @@ def _concept_claim(entries: list[str]) -> Claim | None:
     return Claim(raw=" / ".join(entries), slots=tuple(slots), origin="concepts") if len(slots) >= 2 else None
 
 
-def topic_keys(question_texts: list[str]) -> frozenset[str]:
-    """Slot keys of the specific concepts a question names ("GQA", "KV cache")."""
-    keys: set[str] = set()
+def topic_keys(question_texts: list[str]) -> tuple[frozenset[str], dict[str, Slot]]:
+    """The specific concepts a question names ("GQA", "KV cache"): their slot keys, and the slots."""
+    slots: dict[str, Slot] = {}
     for t in question_texts:
         c = compile_claim(t) if t else None
         if c:
-            keys |= {sl.key for sl in c.slots if sl.weight >= 1.0 and sl.key.startswith("c") and not sl.required}
-    return frozenset(keys)
+            slots.update({sl.key: sl for sl in c.slots if sl.weight >= 0.6 and sl.key.startswith("c") and not sl.required})
+    return frozenset(slots), slots
 
 
 def compile_point(kp: KeyPoint, misconceptions: list[Misconception], topic: frozenset[str] = frozenset()) -> CompiledPoint:
@@ -154,7 +154,7 @@ def evaluate_point(view: AnswerView, cp: CompiledPoint, list_segments: set[int],
         # A denial counts only against a plain positive claim, as "subject ... does not predicate":
         # a phrasing that itself negates ("no NSP") meets lexical negations ("removed NSP") too
         # often, and "without X, Y" or "no X" negate a noun, not the claim.
-        plain = all(sl.positive for sl in m.claim.slots)
+        plain = all(sl.positive or sl.verbal for sl in m.claim.slots)
         if m.coverage >= CONTRA_MIN and m.complete and m.denial and plain:
             against.append((m, "negated"))
 
