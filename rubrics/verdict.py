@@ -141,7 +141,7 @@ class Verdict(BaseModel):
 #: points contradicted), linearly between: an expert grader does not pass a fluent answer that
 #: states wrong things, however much else it gets right. A minor wrong claim (a misconception of
 #: penalty 1, a contradicted point worth under a fifth of the rubric) counts half.
-WRONG_CLAIM_CAPS = (10.0, 6.5, 4.0, 2.5)
+WRONG_CLAIM_CAPS = (10.0, 5.5, 3.5, 2.0)
 #: A misconception costs at least this much, a contradicted point this much plus a share of its
 #: weight: asserting the opposite of a point is worse than leaving it out.
 MIN_MISCONCEPTION_PENALTY = 1.5

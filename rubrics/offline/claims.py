@@ -55,6 +55,7 @@ POLARITY_REQUIRED_EN = (POLARITY_EN - _NEG_WORDS_EN) | frozenset("just merely ex
 NUMBER_WORDS_EN = frozenset(
     "one two three four five six seven eight nine ten eleven twelve twenty hundred thousand million billion half twice double".split()
 )
+_COMPARE = re.compile(r">=|<=|[<>≤≥]")
 #: Weight of a one-letter symbol ("a", "b", "r"): it says little on its own.
 W_SYMBOL = 0.3
 #: Weight of a glossary concept every answer uses ("model", "compute"): in a claim a writer chose
@@ -159,6 +160,10 @@ def compile_claim(raw: str, ordered: bool = False, origin: str = "") -> Claim | 
         if w in _NEG_WORDS_EN or (w in STOPWORDS_EN and w not in POLARITY_REQUIRED_EN and w not in NUMBER_WORDS_EN):
             continue
         sl = _latin_slot(w, w, asr.polarity(m.start()), m.start(), concept=False)
+        if sl:
+            slots.append((m.start(), sl))
+    for m in _COMPARE.finditer(t):  # "T > 1" is a claim about which side of 1 T is
+        sl = _latin_slot(m.group(), m.group(), asr.polarity(m.start()), m.start(), concept=False)
         if sl:
             slots.append((m.start(), sl))
     if has_cjk(t):
@@ -329,6 +334,13 @@ class ClaimMatch:
 _CLAUSE_JOIN = re.compile(r"[:;：；]|,\s*(?:and|but|so|which|while|whereas|then)\b|[，,]\s*(?:而|但|所以|因此|然后)", re.I)
 
 
+def _everyday(sl: Slot) -> bool:
+    from rubrics.offline.similarity import is_common_word  # noqa: PLC0415 - loads WordLlama
+
+    words = sl.spellings[0].words if sl.spellings else ()
+    return len(words) == 1 and is_common_word(words[0])
+
+
 def _crosses_clause(span: str, tight: bool) -> bool:
     """Whether a window of the answer runs from one clause into the next. Chinese commas join
     clauses (English ones mostly set off phrases); a swapped-word guess gets no comma at all."""
@@ -416,10 +428,25 @@ def match_claim(view: AnswerView, claim: Claim, fuzzy: bool = True, implicit: fr
             flipped = any(
                 claim.slots[i].weight > W_SYMBOL and view.asr.polarity(chosen[i][0]) != claim.slots[i].positive for i in chosen
             )
-            complete = all(
-                i in chosen or i in implied
+            missing = [
+                i
                 for i, sl in enumerate(claim.slots)
-                if sl.required or (claim.ordered and sl.weight >= 0.5) or (claim.ordered and len(claim.slots) < 3)
+                if i not in chosen
+                and i not in implied
+                and (sl.required or (claim.ordered and sl.weight >= 0.5) or (claim.ordered and len(claim.slots) < 3))
+            ]
+            # A strict claim of four or more slots may miss one everyday word (a verb or adjective
+            # the answer says otherwise: "final" for "last", "visible" for "see"), never its
+            # subject (the first slot), a term of art, a glossary concept or a required word.
+            complete = not missing or (
+                claim.ordered
+                and len(missing) == 1
+                and missing[0] != 0
+                and len(claim.slots) >= 4
+                and not claim.slots[missing[0]].required
+                and claim.slots[missing[0]].key.startswith("w")
+                and claim.origin != "flip"
+                and _everyday(claim.slots[missing[0]])
             )
             # "X does not Y" against "X Y", either way round: a positive subject, then the predicate
             # under a verb's negation on one side and plainly asserted on the other

@@ -35,7 +35,7 @@ from rubrics.text import compile_entry
 CLAIM_FULL = 0.85
 CLAIM_PARTIAL = 0.6
 #: Coverage and word order a contradiction needs to count.
-CONTRA_MIN = 0.95
+CONTRA_MIN = 0.75
 ORDER_MIN = 0.75
 #: Keyword share in one segment for full / partial credit.
 CONCEPTS_FULL = 1.0

@@ -49,6 +49,20 @@ def embedder() -> object | None:
     return _MODEL
 
 
+@lru_cache(maxsize=20_000)
+def is_common_word(word: str) -> bool:
+    """Whether ``word`` is an everyday English word: one token of WordLlama's 32k vocabulary
+    ("final", "visible", "cut"), unlike a term of art ("swiglu", "truncate" are split). False
+    without WordLlama."""
+    model = embedder()
+    if model is None or not word.isascii() or not word.isalpha():
+        return False
+    try:
+        return len(model.tokenizer.encode(word.lower(), add_special_tokens=False).tokens) == 1  # type: ignore[attr-defined]
+    except Exception:  # noqa: BLE001
+        return False
+
+
 def _content(text: str) -> list[str]:
     """Content words: English words (not stopwords, 2+ letters or digits) and Chinese words."""
     out = [w for w in words_en(text) if w not in STOPWORDS_EN and (len(w) > 1 or w.isdigit())]
