@@ -128,8 +128,9 @@ def _get_question(qbank, qid: str):  # noqa: ANN001, ANN202
 
 
 def calibrate(
-    file: Annotated[Path, typer.Argument(metavar="FILE.jsonl", help='Lines of {"id","question","reference_answer","answer","score","max_score"} (+ optional "key_points").')],
+    file: Annotated[Path, typer.Argument(metavar="FILE.jsonl", help='Lines of {"id","question","reference_answer","answer","score","max_score"} (+ optional "key_points"), or {"question_id","answer","score","max_score"} to use a bank question\'s rubric.')],
     judge: JudgeOpt = None,
+    bank: BankOpt = None,
     api_base: ApiBaseOpt = None,
     api_key_env: ApiKeyEnvOpt = None,
     router_config: RouterOpt = None,
@@ -145,14 +146,24 @@ def calibrate(
 ) -> None:
     """Grade human-graded answers and report agreement: n, Pearson, Spearman, QWK, exact and
     adjacent agreement, MAE and standardised mean difference (judge minus human)."""
-    from interviewer.run import build_judge, console, open_store
+    from interviewer.run import build_judge, console, load_bank_or_fail, open_store
     from rubrics.calibration import (
         agrade_items, compute_metrics, grade_items, item_result, load_items, write_items_csv,
     )
 
     if not file.is_file():
         raise UserError(f"{file}: no such file; pass a JSONL file of human-graded answers")
-    items, problems = load_items(file)
+    loaded = []
+
+    def bank_question(qid: str):  # noqa: ANN202 - the bank is loaded once, only if a line names a question
+        if not loaded:
+            loaded.append(load_bank_or_fail(bank))
+        q = loaded[0].questions.get(qid)
+        if q is None:
+            raise LookupError(f"unknown question id {qid!r}; `interviewer bank list` shows the ids")
+        return q
+
+    items, problems = load_items(file, bank_question)
     err = console(stderr=True, soft_wrap=True)
     for p in problems:
         err.print(f"{file}: {p}", markup=False)

@@ -112,14 +112,18 @@ def _key_point_texts(value: object) -> list[str]:
     return out
 
 
-def parse_line(raw: str, line: int) -> CalibrationItem:
-    """One JSONL line as an item; ValueError with a short reason otherwise."""
+def parse_line(raw: str, line: int, bank_question: Callable[[str], Question] | None = None) -> CalibrationItem:
+    """One JSONL line as an item; ValueError with a short reason otherwise. A line with
+    ``question_id`` is graded against that bank question's own rubric (``bank_question`` looks it
+    up, raising LookupError with a message for an unknown id)."""
     try:
         obj = json.loads(raw)
     except json.JSONDecodeError as e:
         raise ValueError(f"invalid JSON ({e.msg} at column {e.colno})") from None
     if not isinstance(obj, dict):
         raise ValueError("expected a JSON object")
+    if "question_id" in obj:
+        return _bank_item(obj, line, bank_question)
     kps = _key_point_texts(obj.get("key_points"))
     required = ("question", "answer", "score", "max_score") + (() if kps else ("reference_answer",))
     missing = [k for k in required if k not in obj]
@@ -128,18 +132,7 @@ def parse_line(raw: str, line: int) -> CalibrationItem:
     question = _text(obj["question"], "question")
     # Data from elsewhere may carry key points but no reference answer: they are the reference then.
     reference = _text(obj["reference_answer"], "reference_answer") if "reference_answer" in obj else " ".join(kps)
-    answer = obj["answer"]
-    if not isinstance(answer, str):
-        raise ValueError("'answer' must be a string")
-    try:
-        score = float(obj["score"])
-        max_score = float(obj["max_score"])
-    except (TypeError, ValueError):
-        raise ValueError("'score' and 'max_score' must be numbers") from None
-    if not (math.isfinite(score) and math.isfinite(max_score)) or max_score <= 0:
-        raise ValueError("'max_score' must be a positive number")
-    if not 0 <= score <= max_score:
-        raise ValueError(f"'score' {score:g} is outside 0..{max_score:g}")
+    answer, score, max_score = _graded_answer(obj)
     raw_id = str(obj.get("id", f"line-{line}"))
     try:
         q = Question(
@@ -155,8 +148,43 @@ def parse_line(raw: str, line: int) -> CalibrationItem:
     return CalibrationItem(line=line, id=raw_id, question=q, answer=answer, score=score, max_score=max_score)
 
 
-def load_items(path: Path) -> tuple[list[CalibrationItem], list[str]]:
-    """Items and one 'line N: why' message per skipped line."""
+def _graded_answer(obj: dict) -> tuple[str, float, float]:
+    """(answer, score, max_score) of a line, checked."""
+    missing = [k for k in ("answer", "score", "max_score") if k not in obj]
+    if missing:
+        raise ValueError(f"missing {', '.join(repr(m) for m in missing)}")
+    answer = obj["answer"]
+    if not isinstance(answer, str):
+        raise ValueError("'answer' must be a string")
+    try:
+        score = float(obj["score"])
+        max_score = float(obj["max_score"])
+    except (TypeError, ValueError):
+        raise ValueError("'score' and 'max_score' must be numbers") from None
+    if not (math.isfinite(score) and math.isfinite(max_score)) or max_score <= 0:
+        raise ValueError("'max_score' must be a positive number")
+    if not 0 <= score <= max_score:
+        raise ValueError(f"'score' {score:g} is outside 0..{max_score:g}")
+    return answer, score, max_score
+
+
+def _bank_item(obj: dict, line: int, bank_question: Callable[[str], Question] | None) -> CalibrationItem:
+    qid = obj["question_id"]
+    if not isinstance(qid, str) or not qid.strip():
+        raise ValueError("'question_id' must be a non-empty string")
+    if bank_question is None:
+        raise ValueError("'question_id' needs the question bank; grade this file with `interviewer calibrate`")
+    try:
+        q = bank_question(qid.strip())
+    except LookupError as e:
+        raise ValueError(str(e.args[0]) if e.args else f"unknown question id {qid!r}") from None
+    answer, score, max_score = _graded_answer(obj)
+    return CalibrationItem(line=line, id=str(obj.get("id", f"line-{line}")), question=q, answer=answer, score=score, max_score=max_score)
+
+
+def load_items(path: Path, bank_question: Callable[[str], Question] | None = None) -> tuple[list[CalibrationItem], list[str]]:
+    """Items and one 'line N: why' message per skipped line. Lines with ``question_id`` are graded
+    against the bank question ``bank_question`` returns."""
     items: list[CalibrationItem] = []
     problems: list[str] = []
     with path.open(encoding="utf-8", errors="replace") as f:
@@ -164,7 +192,7 @@ def load_items(path: Path) -> tuple[list[CalibrationItem], list[str]]:
             if not raw.strip():
                 continue
             try:
-                items.append(parse_line(raw, n))
+                items.append(parse_line(raw, n, bank_question))
             except ValueError as e:
                 problems.append(f"line {n}: {e}; skipped")
     return items, problems

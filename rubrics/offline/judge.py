@@ -73,6 +73,7 @@ from question_bank.models import KeyPoint, Misconception, Question
 from rubrics.derive import derive_key_points, effective_rubric, term_weight
 from rubrics.glossary import load_glossary
 from rubrics.manipulation import _function_count, analyze_stuffing, manipulation_spans, mask_spans
+from rubrics.text import sentence_spans
 from rubrics.text import (
     NEG_CONTRACTIONS,
     NEGATION_EN,
@@ -621,6 +622,49 @@ def _negated_span(asr, span: tuple[int, int] | None) -> bool:
     return n * 2 > max(1, e - s)
 
 
+#: What lowers the offline judge's trust in its own verdict, and by how much (from 0.95).
+CONF_START = 0.95
+CONF_WEAK_POINT = 0.08  # per point credited from keywords found together, not a stated claim (max 3)
+CONF_CONFLICT = 0.2  # a point both stated and contradicted
+CONF_SOFT_CONTRA = 0.1  # a wrong claim found only through a negation or a different value
+CONF_UNMATCHED = 0.4  # most of a substantive answer matches nothing the rubric knows
+CONF_DERIVED_MAX = 0.55  # no written key points: graded on terms and similarity to the reference
+CONFIDENCE_LOW = 0.6
+
+
+def _confidence(v: Verdict, answer: str, asr, weak: list[str], conflicting: list[str], authored: bool) -> tuple[float, list[str]]:
+    """How far the verdict can be trusted, with the reasons in words a candidate understands."""
+    if v.status != "graded" or not answer.strip():
+        return (0.95 if v.status == "graded" else 0.0), []
+    conf, notes = CONF_START, []
+    if not authored:
+        conf = min(conf, CONF_DERIVED_MAX)
+        notes.append("this question has no written key points: graded on its terms and similarity to the reference answer")
+    if weak:
+        conf -= CONF_WEAK_POINT * min(3, len(weak))
+        notes.append(f"credit for {len(weak)} point(s) rests on the right terms found together, not on a claim the rubric knows")
+    if conflicting:
+        conf -= CONF_CONFLICT
+        notes.append("the answer seems to both state and contradict: " + ", ".join(conflicting))
+    if any(k.contradicted and k.rationale in ("denies it", "states a different value") for k in v.key_points):
+        conf -= CONF_SOFT_CONTRA
+        notes.append("a wrong claim was inferred from a negation or a different number; check it")
+    matched = [t for k in v.key_points for t in (k.evidence, k.contradiction) if t] + [m.evidence for m in v.misconceptions if m.evidence]
+    substantive = unmatched = 0  # content words, in declarative sentences
+    for st, en in sentence_spans(answer):
+        sent = answer[st:en]
+        n = len(words_en(sent)) + len(tokenize_zh(sent))
+        if asr.is_question(st) or n < 4:
+            continue
+        substantive += n
+        if not any(t in sent or sent in t for t in matched):
+            unmatched += n
+    if substantive >= 15 and unmatched >= 0.6 * substantive and (v.score or 0) < 6:
+        conf -= CONF_UNMATCHED
+        notes.append("most of the answer matches nothing in the rubric: it may be right in words the offline judge does not know")
+    return round(max(0.05, min(0.95, conf)), 2), notes
+
+
 def _negative_point(kp: KeyPoint) -> bool:
     """Whether the point itself states a negation ("accuracy is useless", "no extra latency")."""
     return any(analyze_assertions(t).flags.count(0) < len(t) for t in (kp.text.en, kp.text.zh) if t)
@@ -765,9 +809,10 @@ class OfflineJudge:
             if p.claims is not None:
                 r = evaluate_point(view, p.claims, list_segments, quantities, graded)
                 credit, why, ev, only_list = Credit(r.credit), r.why, r.evidence, r.only_list
-                if not r.contradicted and credit != Credit.full and p.plain is None:
-                    # the concept route of rubric v1 (keywords close together, aliases by fuzzy
-                    # match), on the text without questions and reported claims
+                if not r.contradicted and credit != Credit.full and p.plain is None and not p.kp.paraphrases.all():
+                    # a point written before rubric v2 (aliases, no paraphrases): the concept
+                    # route of v1 (keywords close together, aliases by fuzzy match), on the text
+                    # without questions and reported claims
                     v1 = _credit(_evaluate(ctx, p, c))
                     if _RANK[v1[0]] > _RANK[credit] and not (_negated_span(asr, v1[2]) and not _negative_point(p.kp)):
                         credit, why, ev, only_list = v1
@@ -846,4 +891,5 @@ class OfflineJudge:
             verdict.reason = "the question has no key points and no reference answer to derive them from"
         elif not question.rubric.key_points and not hits and not bad:
             verdict.similarity = _reference_similarity(question, graded, len(comp.points))
+        verdict.confidence, verdict.confidence_notes = _confidence(verdict, graded, asr, weak, conflicting, bool(question.rubric.key_points))
         return verdict
