@@ -444,9 +444,11 @@ def match_claim(view: AnswerView, claim: Claim, fuzzy: bool = True, implicit: fr
                 and missing[0] != 0
                 and len(claim.slots) >= 4
                 and not claim.slots[missing[0]].required
-                and claim.slots[missing[0]].key.startswith("w")
                 and claim.origin != "flip"
-                and _everyday(claim.slots[missing[0]])
+                and (
+                    (claim.slots[missing[0]].key.startswith("w") and _everyday(claim.slots[missing[0]]))
+                    or claim.slots[missing[0]].weight <= COMMON_CONCEPT  # "size", "model": implied
+                )
             )
             # "X does not Y" against "X Y", either way round: a positive subject, then the predicate
             # under a verb's negation on one side and plainly asserted on the other

@@ -285,6 +285,10 @@ def _compile(question: Question) -> _Compiled:
                 claims=compile_point(kp, rubric.misconceptions, topic) if kp.claims() or kp.numbers or kp.formulas else None,
             )
         )
+    keys = frozenset().union(*(p.claims.support_keys for p in points if p.claims)) if points else frozenset()
+    for p in points:
+        if p.claims:
+            p.claims.question_keys = keys
     miscs = [
         _Misc(m=m, signals=[p for p in (compile_phrase(a) for t in m.signals.all() for a in t.split("|")) if p])
         for m in rubric.misconceptions

@@ -50,6 +50,7 @@ class CompiledPoint:
     concepts: list[Claim]  # keyword entries as one unordered claim per language
     signal_of: dict[str, str] = field(default_factory=dict)  # contra raw -> misconception id
     topic: frozenset[str] = frozenset()  # slot keys of the question's own subject (implicit)
+    question_keys: frozenset[str] = frozenset()  # slot keys of every correct phrasing of the question
 
     @property
     def support_keys(self) -> frozenset[str]:
@@ -144,9 +145,14 @@ def evaluate_point(view: AnswerView, cp: CompiledPoint, list_segments: set[int],
     against: list[tuple[ClaimMatch, str]] = []
     for c in cp.contras:
         m = match_claim(view, c, fuzzy=False, implicit=cp.topic)
-        if m is None or m.coverage < CONTRA_MIN or m.order < ORDER_MIN or m.flipped or not m.complete:
+        if m is None or m.coverage < CONTRA_MIN or m.flipped or not m.complete:
             continue
         if not _disc_ok(m, c.keys(), support_keys):
+            continue
+        # word order tells a claim from its opposite only when it recombines words the correct
+        # answer uses too (roles swapped between two things the question is about); one with words
+        # no correct phrasing of the question uses ("stays the same") may be phrased in any order
+        if m.order < ORDER_MIN and not (c.keys() - cp.question_keys):
             continue
         against.append((m, c.origin))
     for m in neg_sup:
