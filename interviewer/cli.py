@@ -255,28 +255,47 @@ def _register_extensions() -> None:
 _register_extensions()
 
 
+def _click_classes(name: str) -> tuple[type[BaseException], ...]:
+    """Exception ``name`` from typer's own copy of click and from click (older typers use click)."""
+    import importlib
+
+    found = []
+    for module in ("typer._click.exceptions", "click.exceptions"):
+        try:
+            found.append(getattr(importlib.import_module(module), name))
+        except (ImportError, AttributeError):
+            pass
+    return tuple(found)
+
+
+def _show_click_error(e: Exception) -> int:
+    """A usage error is the user's mistake: say what was wrong, then the command's usage line."""
+    typer.echo(f"error: {e.format_message()}", err=True)  # type: ignore[attr-defined]
+    ctx = getattr(e, "ctx", None)
+    if ctx is not None:
+        typer.echo(f"{ctx.get_usage()}  (`{ctx.command_path} --help` lists the options)", err=True)
+    return int(getattr(e, "exit_code", 1))
+
+
 def main() -> None:
     """Entry point: every failure the user can fix is one line on stderr and a non-zero exit."""
-    import click
-
     from question_bank.loader import BankError
 
     try:
-        code = app(standalone_mode=False)  # click returns an Exit's code here instead of raising it
+        code = app(standalone_mode=False, prog_name="interviewer")  # click returns an Exit's code here instead of raising it
     except (UserError, BankError) as e:
         typer.echo(f"error: {e}", err=True)
         sys.exit(1)
-    except click.exceptions.Abort:
+    except (typer.Abort, *_click_classes("Abort")):
         typer.echo("aborted", err=True)
         sys.exit(130)
     except KeyboardInterrupt:
         typer.echo("interrupted; every submitted answer is saved", err=True)
         sys.exit(130)
-    except click.exceptions.Exit as e:
+    except (typer.Exit, *_click_classes("Exit")) as e:
         sys.exit(e.exit_code)
-    except click.ClickException as e:
-        e.show()
-        sys.exit(e.exit_code)
+    except _click_classes("ClickException") as e:
+        sys.exit(_show_click_error(e))
     except Exception as e:  # noqa: BLE001 - last resort: one line, the traceback only on request
         if os.environ.get("INTERVIEWER_DEBUG"):
             raise
