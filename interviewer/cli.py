@@ -138,13 +138,17 @@ def report(
 
 @bank_app.command("validate")
 def bank_validate(paths: Annotated[Optional[list[Path]], typer.Argument(help="Files or folders; default: the whole bank.")] = None) -> None:
-    """Check bank files; errors name the file, line, question id and field."""
-    from question_bank.loader import BankError, load_bank
+    """Check bank files: every mistake gets a line naming the file, line, question id and field."""
+    from question_bank.loader import check_bank
 
-    try:
-        b = load_bank(paths or [], include_builtin=not paths)
-    except BankError as e:
-        raise UserError(str(e)) from None
+    b, problems = check_bank(paths or [], include_builtin=not paths)
+    for problem in problems:
+        typer.echo(f"error: {problem}", err=True)
+    if problems:
+        if len(problems) > 1:
+            files = len({p.split(":", 1)[0] for p in problems})
+            typer.echo(f"{len(problems)} mistakes in {files} file{'s' if files != 1 else ''}", err=True)
+        raise typer.Exit(1)
     typer.echo(f"OK: {len(b)} questions over {len(b.topics)} topics")
 
 
