@@ -7,8 +7,8 @@ import typer
 
 DataDirOpt = Annotated[
     Optional[Path],
-    typer.Option("--data-dir", help="Where history, reports, the judge cache and the call log live "
-                 "(default: the user data dir; env INTERVIEWER_DATA_DIR)."),
+    typer.Option("--data-dir", help="Where history, reports, exports, the judge cache, the call log and the "
+                 "parsed-bank cache live (default: the user data dir; env INTERVIEWER_DATA_DIR)."),
 ]
 BankOpt = Annotated[
     Optional[list[Path]],

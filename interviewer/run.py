@@ -9,21 +9,19 @@ from pathlib import Path
 from interviewer.errors import UserError
 
 
-def data_dir(opt: Path | None) -> Path:
-    from interviewer.store import default_data_dir
-
-    return opt.expanduser() if opt else default_data_dir()
-
-
 def open_store(opt: Path | None):  # noqa: ANN201
+    from interviewer.paths import data_dir
     from interviewer.store import Store
 
     return Store.open(data_dir(opt))
 
 
 def load_bank_or_fail(extra: list[Path] | None = None):  # noqa: ANN201
-    from question_bank.loader import BankError, load_bank
+    from interviewer.paths import data_dir
+    from question_bank.loader import BankError, chosen_cache_dir, load_bank
 
+    if chosen_cache_dir() is None:
+        data_dir()  # a command without --data-dir still keeps the cache in $INTERVIEWER_DATA_DIR
     try:
         return load_bank(extra or [])
     except BankError as e:

@@ -4,7 +4,6 @@ LLM call log and the judge cache. WAL mode so a killed process loses nothing tha
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import tempfile
 import threading
@@ -228,11 +227,3 @@ class Store:
             (key, verdict.model_dump_json(), _now()),
         )
 
-
-def default_data_dir() -> Path:
-    env = os.environ.get("INTERVIEWER_DATA_DIR")
-    if env:
-        return Path(env).expanduser()
-    import platformdirs
-
-    return Path(platformdirs.user_data_dir("mock-interview-grader", appauthor=False))

@@ -29,10 +29,26 @@ except AttributeError:  # pragma: no cover - pure-python PyYAML
     _Loader = yaml.SafeLoader
 
 
+CACHE_ENV = "INTERVIEWER_CACHE_DIR"
+_cache_home: Path | None = None
+
+
+def use_cache_dir(path: Path | None) -> None:
+    """Keep the parsed-bank cache in ``path`` (the interviewer puts it in a data dir the user chose);
+    ``$INTERVIEWER_CACHE_DIR`` still wins."""
+    global _cache_home
+    _cache_home = path
+
+
+def chosen_cache_dir() -> Path | None:
+    """What ``use_cache_dir`` set, if anything."""
+    return _cache_home
+
+
 def _cache_dir() -> Path | None:
     """Read per call: the env var may change within a process (tests, embedding applications)."""
-    env = os.environ.get("INTERVIEWER_CACHE_DIR")
-    return Path(env) if env else _default_cache_dir()
+    env = os.environ.get(CACHE_ENV, "").strip()
+    return Path(env).expanduser() if env else (_cache_home or _default_cache_dir())
 
 
 @functools.lru_cache(maxsize=1)
