@@ -53,6 +53,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "judge": ("Judge", "评分器"),
     "focus_next": ("Focus next", "重点关注"),
     "overall_score": ("Overall score", "总分"),
+    "score_basis": ("The mean of the {n} graded answer{s}; a skipped answer counts as 0. Questions not reached and "
+                    "answers not graded are left out, as in topic mastery.",
+                    "按 {n} 道已评分回答取平均，跳过的题按 0 分计；没来得及答的题和未能评分的回答不计入，与主题掌握度的算法一致。"),
+    "scoring": ("Scoring", "计分"),
     # charts
     "chart_by_topic": ("Score by topic", "各主题得分"),
     "chart_by_difficulty": ("Score by difficulty", "各难度得分"),
@@ -197,6 +201,12 @@ def value(v: str, lang: str | None = "en") -> str:
 
 def plural_s(n: int | float) -> str:
     return "" if n == 1 else "s"
+
+
+def plural(n: int | float, noun: str) -> str:
+    """An English count and its noun: ``1 question``, ``3 questions``, ``1.5 minutes``."""
+    number = f"{n:g}" if isinstance(n, float) else str(n)
+    return f"{number} {noun}{plural_s(n)}"
 
 
 class Labels:
