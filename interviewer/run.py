@@ -132,8 +132,12 @@ def run_interview(store, qbank, session, judge, scripted=None) -> None:  # noqa:
 
     out = console()
     if scripted is not None:
-        from interviewer.scripted import ScriptedAnswers
+        from interviewer.notices import warn
+        from interviewer.scripted import ScriptedAnswers, length_warning
 
+        problem = length_warning(scripted, len(session.plan))
+        if problem:
+            warn(problem)
         source = ScriptedAnswers(scripted)
     else:
         ensure_answer_source(scripted)
