@@ -17,7 +17,7 @@ import typer
 from interviewer.errors import UserError
 from interviewer.options import (
     AnswersOpt, ApiBaseOpt, ApiKeyEnvOpt, BankOpt, CountOpt, DataDirOpt, JudgeOpt, LangOpt, MinutesOpt,
-    NoCacheOpt, RouterOpt, SamplesOpt, SeedOpt, TopicOpt,
+    NoCacheOpt, RouterOpt, SamplesOpt, SeedOpt, SessionSamplesOpt, TimeoutOpt, TopicOpt,
 )
 
 app = typer.Typer(
@@ -47,6 +47,7 @@ def start(
     api_key_env: ApiKeyEnvOpt = None,
     router_config: RouterOpt = None,
     samples: SamplesOpt = None,
+    timeout: TimeoutOpt = None,
     no_cache: NoCacheOpt = False,
     bank: BankOpt = None,
     data_dir_opt: DataDirOpt = None,
@@ -69,11 +70,11 @@ def start(
     plan = draw_questions(qbank, topic or [], difficulty, count, seed,
                           pinned=pinned_positions(scripted) if scripted else None)
     judge_obj = build_judge(judge, api_base=api_base, api_key_env=api_key_env, router_config=router_config,
-                            samples=samples, no_cache=no_cache, store=store)
+                            samples=samples, timeout=timeout, no_cache=no_cache, store=store, lazy=scripted is None)
     settings = SessionSettings(
         topics=topic or [], difficulty=difficulty, count=count, minutes=plan_minutes(qbank, plan, minutes),
         seed=seed, lang=lang, banks=[str(p.resolve()) for p in bank or []],  # type: ignore[arg-type]
-        **judge_settings(judge, api_base, api_key_env, router_config, samples),
+        **judge_settings(judge, api_base, api_key_env, router_config, samples, timeout),
     )
     run_interview(store, qbank, create_session(store, settings, plan), judge_obj, scripted)
 
@@ -85,6 +86,9 @@ def resume(
     judge: Annotated[Optional[str], typer.Option("--judge", help="Judge for the remaining answers; default: the session's own.")] = None,
     api_base: ApiBaseOpt = None,
     api_key_env: ApiKeyEnvOpt = None,
+    router_config: RouterOpt = None,
+    samples: SessionSamplesOpt = None,
+    timeout: TimeoutOpt = None,
     no_cache: NoCacheOpt = False,
     bank: BankOpt = None,
     data_dir_opt: DataDirOpt = None,
@@ -100,7 +104,8 @@ def resume(
     ensure_answer_source(scripted)
     qbank = session_bank(rec, bank)
     judge_obj = session_judge(rec.settings, store, judge=judge, api_base=api_base, api_key_env=api_key_env,
-                              no_cache=no_cache)
+                              router_config=router_config, samples=samples, timeout=timeout, no_cache=no_cache,
+                              lazy=scripted is None)
     run_interview(store, qbank, rec, judge_obj, scripted)
 
 

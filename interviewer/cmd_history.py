@@ -15,7 +15,7 @@ import typer
 from interviewer.errors import UserError
 from interviewer.options import (
     AnswersOpt, ApiBaseOpt, ApiKeyEnvOpt, BankOpt, CountOpt, DataDirOpt, JudgeOpt, LangOpt, MinutesOpt, NoCacheOpt,
-    RouterOpt, SamplesOpt, SeedOpt, TopicOpt,
+    RouterOpt, SamplesOpt, SeedOpt, TimeoutOpt, TopicOpt,
 )
 
 EXPORT_FORMATS = ("csv", "parquet", "json")
@@ -195,6 +195,7 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one closure per command 
         api_key_env: ApiKeyEnvOpt = None,
         router_config: RouterOpt = None,
         samples: SamplesOpt = None,
+        timeout: TimeoutOpt = None,
         no_cache: NoCacheOpt = False,
         bank: BankOpt = None,
         data_dir_opt: DataDirOpt = None,
@@ -216,7 +217,8 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one closure per command 
         plan = [p.question_id for p in picks]
         total_minutes = plan_minutes(qbank, plan, minutes)
         judge_obj = build_judge(judge, api_base=api_base, api_key_env=api_key_env, router_config=router_config,
-                                samples=samples, no_cache=no_cache, store=store)
+                                samples=samples, timeout=timeout, no_cache=no_cache, store=store,
+                                lazy=scripted is None)
 
         from rich.table import Table
 
@@ -231,7 +233,7 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one closure per command 
             console().print(f"Only {len(plan)} question(s) fit; drilling those.")
         settings = SessionSettings(
             mode="drill", topics=topic or [], difficulty="mixed", count=len(plan), minutes=total_minutes, seed=seed,
-            lang=lang, **judge_settings(judge, api_base, api_key_env, router_config, samples),  # type: ignore[arg-type]
+            lang=lang, **judge_settings(judge, api_base, api_key_env, router_config, samples, timeout),  # type: ignore[arg-type]
             banks=sorted({*(p for s in sessions for p in s.settings.banks if Path(p).exists()),
                           *(str(p.resolve()) for p in bank or [])}),
         )

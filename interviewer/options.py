@@ -25,6 +25,9 @@ RouterOpt = Annotated[Optional[Path], typer.Option("--router-config", help="YAML
 SamplesOpt = Annotated[
     Optional[int], typer.Option("--samples", min=1, max=9, help="Grade N times and take the per-point median (default 1).")
 ]
+SessionSamplesOpt = Annotated[
+    Optional[int], typer.Option("--samples", min=1, max=9, help="Samples per grade; default: the session's.")
+]
 NoCacheOpt = Annotated[bool, typer.Option("--no-cache", help="Bypass the judge cache.")]
 TimeoutOpt = Annotated[Optional[float], typer.Option("--timeout", min=1.0, help="Seconds per request to the judge model.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output on stdout.")]
