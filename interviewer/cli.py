@@ -16,7 +16,7 @@ import typer
 
 from interviewer.errors import UserError
 from interviewer.options import (
-    AnswersOpt, ApiBaseOpt, ApiKeyEnvOpt, BankOpt, CountOpt, DataDirOpt, JudgeOpt, LangOpt, MinutesOpt,
+    AnswersOpt, ApiBaseOpt, ApiKeyEnvOpt, BankOpt, CountOpt, DataDirOpt, JsonOpt, JudgeOpt, LangOpt, MinutesOpt,
     NoCacheOpt, RouterOpt, SamplesOpt, SeedOpt, SessionSamplesOpt, TimeoutOpt, TopicOpt,
 )
 
@@ -158,7 +158,7 @@ def bank_validate(paths: Annotated[Optional[list[Path]], typer.Argument(help="Fi
 
 
 @bank_app.command("stats")
-def bank_stats(as_json: Annotated[bool, typer.Option("--json")] = False, bank: BankOpt = None) -> None:
+def bank_stats(as_json: JsonOpt = False, bank: BankOpt = None) -> None:
     """Questions per topic and difficulty, and languages."""
     from interviewer.run import console, load_bank_or_fail
 
@@ -179,8 +179,8 @@ def bank_stats(as_json: Annotated[bool, typer.Option("--json")] = False, bank: B
 @bank_app.command("list")
 def bank_list(
     topic: TopicOpt = None,
-    difficulty: Annotated[Optional[str], typer.Option("--difficulty", "-d")] = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    difficulty: Annotated[Optional[str], typer.Option("--difficulty", "-d", help="easy, medium or hard; default: all.")] = None,
+    as_json: JsonOpt = False,
     bank: BankOpt = None,
 ) -> None:
     """List questions (id, topic, difficulty, text)."""
@@ -201,15 +201,16 @@ def bank_list(
 
 @bank_app.command("show")
 def bank_show(
-    qid: Annotated[str, typer.Argument(metavar="ID")],
-    as_json: Annotated[bool, typer.Option("--json")] = False,
-    lang: Annotated[str, typer.Option("--lang")] = "en",
+    qid: Annotated[str, typer.Argument(metavar="ID", help="Question id (see `interviewer bank list`).")],
+    as_json: JsonOpt = False,
+    lang: Annotated[str, typer.Option("--lang", help="en or zh: the language to show the question in.")] = "en",
     bank: BankOpt = None,
 ) -> None:
     """Show one question with its reference answer and rubric."""
-    from interviewer.run import console, load_bank_or_fail
+    from interviewer.run import check_lang, console, load_bank_or_fail
     from question_bank.loader import BankError
 
+    check_lang(lang)
     b = load_bank_or_fail(bank)
     try:
         q = b.get(qid)
@@ -220,6 +221,8 @@ def bank_show(
         return
     out = console()
     out.print(f"[bold]{q.id}[/bold]  {q.topic} · {q.subtopic} · {q.difficulty}  ({b.sources[q.id]})")
+    if lang not in q.languages():
+        out.print(f"[dim]{q.id} has no {lang} text; showing English[/dim]")
     out.print(q.text.get(lang), style="bold")
     out.print("\n[dim]Reference answer[/dim]\n" + q.reference_answer.get(lang))
     if q.rubric.key_points:
@@ -235,7 +238,7 @@ def bank_show(
 
 
 @bank_app.command("schema")
-def bank_schema(output: Annotated[Optional[Path], typer.Option("--output", "-o")] = None) -> None:
+def bank_schema(output: Annotated[Optional[Path], typer.Option("--output", "-o", help="File to write; default: stdout.")] = None) -> None:
     """Write the JSON Schema of a bank file (generated from the models) for editor validation."""
     from question_bank.models import BankFile
 

@@ -51,6 +51,8 @@ def print_verdict(v, console) -> None:  # noqa: ANN001
     """A verdict for people: score, per-point credits with evidence, penalties, flags, cost."""
     from rich.markup import escape
 
+    from reports.labels import plural
+
     if v.status != "graded":
         console.print(f"[bold red]ungraded[/bold red]: {escape(v.reason or 'unknown reason')}")
     else:
@@ -74,7 +76,7 @@ def print_verdict(v, console) -> None:  # noqa: ANN001
             cost = "cost unknown"
         else:
             cost = f"${u.cost_usd:.5f}"
-        console.print(f"[dim]{u.prompt_tokens}+{u.completion_tokens} tokens · {u.calls} call(s) · {cost} · "
+        console.print(f"[dim]{u.prompt_tokens}+{u.completion_tokens} tokens · {plural(u.calls, 'call')} · {cost} · "
                       f"{u.duration_ms / 1000:.1f}s[/dim]")
 
 

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Sequence
 from interviewer.errors import UserError
 from question_bank.loader import Bank, BankError
 from question_bank.models import DIFFICULTIES, Question
+from reports.labels import plural
 
 _RANK = {d: i for i, d in enumerate(DIFFICULTIES)}
 
@@ -43,11 +44,12 @@ def draw_questions(
     pool = [q for q in pool if q.id not in skip]
     need = count - len(pinned)
     if need > len(pool):
-        what = f"topic(s) {', '.join(topics)}" if topics else "the bank"
+        what = f"{'topic' if len(topics) == 1 else 'topics'} {', '.join(topics)}" if topics else "the bank"
         level = "" if difficulty in ("mixed", None) else f" at difficulty {difficulty}"
+        have = len(pool) + len(pinned)
         raise UserError(
-            f"--count {count} is more than the {len(pool) + len(pinned)} question(s) in {what}{level}; "
-            f"use --count {len(pool) + len(pinned)} or fewer, or widen --topic/--difficulty"
+            f"--count {count} is more than the {plural(have, 'question')} in {what}{level}; "
+            f"use --count {have} or fewer, or widen --topic/--difficulty"
         )
     rng = random.Random(seed)
     already = Counter(bank.get(qid).difficulty for qid in pinned.values())

@@ -106,9 +106,13 @@ def session_judge(settings, store, *, judge: str | None = None, api_base: str | 
     )
 
 
-def check_interview_options(lang: str, minutes: float | None) -> None:
+def check_lang(lang: str) -> None:
     if lang not in ("en", "zh"):
         raise UserError(f"--lang {lang!r} is not supported; use en or zh")
+
+
+def check_interview_options(lang: str, minutes: float | None) -> None:
+    check_lang(lang)
     if minutes is not None and minutes <= 0:
         raise UserError("--minutes must be positive")
 

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 
 from question_bank.models import Question
 from reports.records import AnswerRecord, SessionRecord, SessionSettings
-from reports.charts import band
+from reports.charts import band, coverage_shares
 from reports import labels
 from reports.labels import Labels
 from rubrics.verdict import MAX_SCORE, Flag
@@ -72,6 +72,11 @@ class QuestionReport(BaseModel):
         """Rubric weight covered fully, partly, not at all."""
         w = {c: sum(k.weight for k in self.key_points if k.credit == c) for c in ("full", "partial", "none")}
         return w["full"], w["partial"], w["none"]
+
+    @property
+    def coverage_percent(self) -> tuple[int, int, int, int]:
+        """Covered, partly covered and missed shares of the rubric weight in %, and the credit."""
+        return coverage_shares(*self.coverage)
 
 
 class TopicScore(BaseModel):

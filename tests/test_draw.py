@@ -53,10 +53,12 @@ def test_difficulty_filter(bank):
 
 
 def test_count_above_matches_says_how_many(bank):
-    with pytest.raises(UserError, match=r"--count 4 is more than the 3 question\(s\) in topic\(s\) c"):
+    with pytest.raises(UserError, match=r"--count 4 is more than the 3 questions in topic c; use --count 3 or fewer"):
         draw_questions(bank, ["c"], "mixed", 4)
-    with pytest.raises(UserError, match=r"more than the 1 question\(s\).*at difficulty hard"):
+    with pytest.raises(UserError, match=r"more than the 1 question in topic c at difficulty hard"):
         draw_questions(bank, ["c"], "hard", 2)
+    with pytest.raises(UserError, match=r"more than the 12 questions in topics a, c"):
+        draw_questions(bank, ["a", "c"], "mixed", 13)
 
 
 def test_unknown_topic_lists_known(bank):

@@ -99,9 +99,10 @@ def closed_port() -> int:
 
 
 def test_first_question_before_litellm_then_the_preflight_says_ready(llm_server, tmp_path):
-    proc = in_a_terminal("start", "--count", "1", "--bank", EXAMPLE, "--topic", "attention",
+    proc = in_a_terminal("start", "--count", "1", "--bank", EXAMPLE, "--topic", "attention", "--minutes", "1.5",
                          "--judge", "openai/test-model", "--api-base", llm_server.base_url, data_dir=tmp_path)
     assert proc.returncode == 0, proc.stderr
+    assert ": 1 question, 1.5 minutes." in " ".join(proc.stdout.split())
     assert "FIRST QUESTION: litellm imported: False" in proc.stdout
     assert "ORDER:" not in proc.stdout
     assert "STATUS: judge openai/test-model: ready" in proc.stdout
