@@ -19,13 +19,16 @@ from prompt_toolkit.layout.utils import explode_text_fragments
 from prompt_toolkit.utils import get_cwidth
 
 _CJK = "\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef"
-_TOKEN = re.compile(rf"\s|[{_CJK}]|[^\s{_CJK}]+")
+#: Punctuation that may not start a row (Chinese line-breaking rules): it stays with what precedes it.
+_CLOSING = "，。、：；！？）」』》】〉…,.;:!?)"
+_TOKEN = re.compile(rf"\s|[{_CJK}][{_CLOSING}]*|[^\s{_CJK}]+[{_CLOSING}]*")
 
 
-def row_starts(line: str, width: int) -> list[int]:
+def row_starts(line: str, width: int, editable: bool = False) -> list[int]:
     """Where each screen row of ``line`` (no newline in it) starts when wrapped to ``width`` cells:
     a word that does not fit goes to the next row, a word wider than a whole row is cut where the
-    row ends, and a row starts with a space only when the line itself does."""
+    row ends. A space that does not fit starts the next row, where read-only text drops it; in an
+    ``editable`` line it cannot be dropped, so the word before it moves down with it."""
     starts, col = [0], 0
     word_at, word_w = -1, 0  # the last word on the row: a space that does not fit takes it along
     if width <= 0:
@@ -35,7 +38,7 @@ def row_starts(line: str, width: int) -> list[int]:
         w = get_cwidth(token)
         if col + w <= width:
             col += w
-        elif token.isspace() and word_at > starts[-1] and word_w + w <= width:
+        elif editable and token.isspace() and word_at > starts[-1] and word_w + w <= width:
             starts.append(word_at)  # no row starts with a space: the word before it moves down
             col = word_w + w
         elif w <= width:
@@ -113,7 +116,7 @@ class WordWrap(Processor):
 
     def apply_transformation(self, ti: TransformationInput) -> Transformation:
         text = fragment_list_to_text(ti.fragments)
-        starts = row_starts(text, ti.width)
+        starts = row_starts(text, ti.width, editable=True)
         pads = {}
         for a, b in zip(starts, starts[1:]):
             pad = ti.width - get_cwidth(text[a:b])
