@@ -47,9 +47,12 @@ class JudgeStatus:
             self.state, self.problem, self.seconds = state, problem, seconds
 
     def note_verdict(self, _record: object, verdict: Verdict) -> None:
-        """A grading failure during the interview is news too (BackgroundGrader's on_graded)."""
+        """Grading during the interview is news too (BackgroundGrader's on_graded): the line shows
+        the latest outcome, a failure or the judge answering again."""
         if verdict.status != "graded":
             self.set("failed", verdict.reason or "grading failed")
+        elif verdict.usage.calls and not verdict.usage.cached:
+            self.set("ready", seconds=verdict.usage.duration_ms / 1000)
 
     def line(self, lang: str = "en") -> str:
         with self._lock:

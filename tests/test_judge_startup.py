@@ -197,3 +197,17 @@ def test_partly_graded_says_why_but_exits_zero(llm_server, tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr.startswith("error: 1 answer could not be graded: provider error: AuthenticationError (HTTP 401)")
     assert "interviewer regrade latest" in proc.stderr
+
+
+def test_the_status_line_follows_grading_during_the_interview():
+    from interviewer.judge_loader import JudgeStatus
+    from rubrics.verdict import Usage, Verdict
+
+    status = JudgeStatus("openai/x")
+    assert status.line() == "judge openai/x: loading…" and status.line("zh") == "评分器 openai/x：加载中…"
+    status.note_verdict(None, Verdict.ungraded("q", "cannot reach the judge: connection refused by h:1 after 4 attempts"))
+    assert status.line().startswith("judge openai/x is not working: cannot reach the judge: connection refused")
+    status.note_verdict(None, Verdict(question_id="q", reason="no answer"))  # an empty answer asks no judge
+    assert "not working" in status.line()
+    status.note_verdict(None, Verdict(question_id="q", usage=Usage(calls=1, duration_ms=1500)))
+    assert status.line() == "judge openai/x: ready (1.5 s to answer)"
