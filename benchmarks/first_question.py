@@ -1,7 +1,7 @@
 """How long a candidate waits for the first question, and for the judge behind it.
 
 Runs ``interviewer start`` as a fresh process in a pseudo-terminal with the terminal UI swapped for
-a probe, and prints, for the offline judge and for an LLM judge on the local test server: seconds
+a probe (tests/interview_probe.py), and prints, for the offline judge and for an LLM judge on the local test server: seconds
 from launch to the first question, to the judge's status line saying "ready", and whether litellm
 had been imported when the first question appeared.
 
@@ -25,47 +25,22 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks._server import ServerProcess  # noqa: E402
 
-PROBE = """
-import sys, time
-report = sys.__stdout__
-import interviewer.tui
-from interviewer.session import Reply
-
-class Probe:
-    def __init__(self, *args, status=None, **kwargs):
-        self.status = status
-    def saved(self, record):
-        pass
-    def ask(self, turn):
-        print("first", time.time(), "litellm" in sys.modules, file=report, flush=True)
-        while self.status and not any(w in self.status() for w in ("ready", "not working")):
-            time.sleep(0.02)
-        print("judge", time.time(), self.status() if self.status else "", file=report, flush=True)
-        return Reply(text="", seconds_used=1.0, pause=True)
-
-interviewer.tui.TerminalAnswers = Probe
-from interviewer.cli import main
-sys.argv = ["interviewer", *sys.argv[1:]]
-main()
-"""
-
-
 def once(args: list[str], data_dir: str) -> tuple[float, float, bool]:
     master, slave = pty.openpty()
     env = {**os.environ, "OPENAI_API_KEY": os.environ.get("OPENAI_API_KEY", "sk-bench")}
     started = time.time()
     try:
-        proc = subprocess.run([sys.executable, "-c", PROBE, *args, "--data-dir", data_dir], cwd=ROOT, stdin=slave,
-                              capture_output=True, text=True, timeout=300, env=env)
+        proc = subprocess.run([sys.executable, str(ROOT / "tests" / "interview_probe.py"), *args, "--data-dir", data_dir],
+                              cwd=ROOT, stdin=slave, capture_output=True, text=True, timeout=300, env=env)
     finally:
         os.close(slave)
         os.close(master)
-    lines = {ln.split()[0]: ln.split() for ln in proc.stdout.splitlines() if ln.startswith(("first", "judge"))}
-    if "first" not in lines:
+    lines = {ln.split()[0]: ln.split() for ln in proc.stdout.splitlines() if ln.startswith(("FIRST", "STATUS"))}
+    if "FIRST" not in lines:
         raise RuntimeError(proc.stderr)
-    first = float(lines["first"][1]) - started
-    judge = float(lines["judge"][1]) - started
-    return first, judge, lines["first"][2] == "True"
+    first = float(lines["FIRST"][1]) - started
+    judge = float(lines["STATUS"][1]) - started
+    return first, judge, lines["FIRST"][2] == "True"
 
 
 def main() -> None:

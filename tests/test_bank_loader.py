@@ -140,12 +140,8 @@ def test_json_schema_is_generated_from_models():
     json.dumps(schema)  # serialisable for editors
 
 
-def test_validate_reports_every_mistake_of_every_file(tmp_path, monkeypatch, capsys):
+def test_validate_reports_every_mistake_of_every_file(tmp_path, cli):
     """One line per mistake, in every file of a folder, not just the first with "(+2 more)"."""
-    import sys
-
-    from interviewer.cli import main
-
     folder = tmp_path / "mine"
     folder.mkdir()
     _write(folder, {"topic": "t", "questions": [_question("Bad Id"), _question("q-2", difficulty="extreme")]}, "a.yaml")
@@ -153,11 +149,9 @@ def test_validate_reports_every_mistake_of_every_file(tmp_path, monkeypatch, cap
                                    encoding="utf-8")
     (folder / "c.yaml").write_text("questions: [\n", encoding="utf-8")
     _write(folder, {"topic": "t", "questions": [_question("q-ok")]}, "d.yaml")
-    monkeypatch.setattr(sys, "argv", ["interviewer", "bank", "validate", str(folder)])
-    with pytest.raises(SystemExit) as exit_info:
-        main()
-    assert exit_info.value.code == 1
-    lines = capsys.readouterr().err.splitlines()
+    code, _, err = cli("bank", "validate", str(folder))
+    assert code == 1
+    lines = err.splitlines()
     assert len(lines) == 5 and lines[-1] == "4 mistakes in 3 files", lines
     mistakes = lines[:-1]
     assert all(ln.startswith("error: ") and "more" not in ln for ln in mistakes)

@@ -5,27 +5,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import sys
 
 import pytest
 
-from interviewer import notices
-from interviewer.cli import main
 from interviewer.store import DB_NAME
-
-
-@pytest.fixture
-def cli(monkeypatch, capsys):
-    def run(*args: str) -> tuple[int, str, str]:
-        notices._said.clear()  # each command is a new process for the user
-        monkeypatch.setattr(sys, "argv", ["interviewer", *args])
-        with pytest.raises(SystemExit) as exit_info:
-            main()
-        out = capsys.readouterr()
-        return exit_info.value.code, out.out, out.err
-
-    monkeypatch.setenv("INTERVIEWER_BANK", "")
-    return run
 
 
 @pytest.fixture

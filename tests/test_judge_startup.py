@@ -13,7 +13,6 @@ import pty
 import socket
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -27,54 +26,6 @@ EXAMPLE = str(ROOT / "question_bank" / "examples" / "custom_bank.yaml")
 QID = "example-attention-scaling"
 GOOD = "Dividing by sqrt(d_k) restores unit variance, so the softmax does not saturate."
 
-#: Runs `interviewer` with the terminal UI swapped for a probe, and litellm's import held back
-#: until the first question is on screen: if anything on the way to that question needed litellm,
-#: the import would wait for a question that never comes, and the probe would say so.
-PROBE = textwrap.dedent(
-    """
-    import sys, threading, time
-    asked = threading.Event()
-    report = sys.__stdout__
-
-    class HoldLitellm:
-        def find_spec(self, name, path=None, target=None):
-            if name == "litellm" and not asked.is_set():
-                if not asked.wait(30):
-                    print("ORDER: litellm was needed before the first question", file=report, flush=True)
-            return None
-
-    sys.meta_path.insert(0, HoldLitellm())
-
-    from interviewer.session import Reply
-    import interviewer.tui
-
-    class Probe:
-        def __init__(self, *args, status=None, **kwargs):
-            self.status = status
-
-        def saved(self, record):
-            pass
-
-        def ask(self, turn):
-            print("FIRST QUESTION: litellm imported:", "litellm" in sys.modules, file=report, flush=True)
-            asked.set()
-            line, deadline = "", time.time() + 120
-            while time.time() < deadline:
-                line = self.status() if self.status else "no status line"
-                if "ready" in line or "not working" in line:
-                    break
-                time.sleep(0.05)
-            print("STATUS:", line, file=report, flush=True)
-            return Reply(text="typed so far", seconds_used=1.0, pause=True)
-
-    interviewer.tui.TerminalAnswers = Probe
-    from interviewer.cli import main
-    sys.argv = ["interviewer", *sys.argv[1:]]
-    main()
-    """
-)
-
-
 def env(**extra: str) -> dict:
     e = {**os.environ, "INTERVIEWER_BANK": "", **extra}
     e.pop("INTERVIEWER_JUDGE_MODEL", None)
@@ -82,14 +33,27 @@ def env(**extra: str) -> dict:
 
 
 def in_a_terminal(*args: str, data_dir: Path, **extra: str):
-    """The probe with a pseudo-terminal as stdin, so the interview is an interactive one."""
+    """tests/interview_probe.py, holding litellm back, with a pseudo-terminal as stdin."""
     master, slave = pty.openpty()
     try:
-        return subprocess.run([sys.executable, "-c", PROBE, *args, "--data-dir", str(data_dir)], cwd=ROOT,
-                              stdin=slave, capture_output=True, text=True, timeout=170, env=env(**extra))
+        return subprocess.run([sys.executable, str(ROOT / "tests" / "interview_probe.py"), "--hold-litellm", *args,
+                               "--data-dir", str(data_dir)], cwd=ROOT, stdin=slave, capture_output=True, text=True,
+                              timeout=170, env=env(**extra))
     finally:
         os.close(slave)
         os.close(master)
+
+
+def probe_lines(proc) -> dict[str, str]:
+    """FIRST and STATUS lines of the probe, without their time stamps; ORDER when it appeared."""
+    out = {}
+    for line in proc.stdout.splitlines():
+        word, _, rest = line.partition(" ")
+        if word in ("FIRST", "STATUS"):
+            out[word] = rest.partition(" ")[2]
+        elif word == "ORDER:":
+            out["ORDER"] = rest
+    return out
 
 
 def closed_port() -> int:
@@ -103,9 +67,9 @@ def test_first_question_before_litellm_then_the_preflight_says_ready(llm_server,
                          "--judge", "openai/test-model", "--api-base", llm_server.base_url, data_dir=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert ": 1 question, 1.5 minutes." in " ".join(proc.stdout.split())
-    assert "FIRST QUESTION: litellm imported: False" in proc.stdout
-    assert "ORDER:" not in proc.stdout
-    assert "STATUS: judge openai/test-model: ready" in proc.stdout
+    lines = probe_lines(proc)
+    assert lines["FIRST"] == "False" and "ORDER" not in lines  # litellm was not imported yet
+    assert lines["STATUS"].startswith("judge openai/test-model: ready")
     assert llm_server.count == 1 and llm_server.requests[0].body["max_tokens"] == 5  # one tiny request
     assert "Paused." in proc.stdout  # the probe paused: nothing else happened to the typed text
 
@@ -115,15 +79,16 @@ def test_a_judge_that_is_down_is_reported_within_the_first_question(tmp_path):
     proc = in_a_terminal("start", "--count", "1", "--judge", "openai/test-model",
                          "--api-base", f"http://127.0.0.1:{port}/v1", data_dir=tmp_path, OPENAI_API_KEY="sk-test")
     assert proc.returncode == 0, proc.stderr
-    assert "FIRST QUESTION: litellm imported: False" in proc.stdout
-    assert (f"STATUS: judge openai/test-model is not working: cannot reach the judge: connection refused by "
-            f"127.0.0.1:{port}") in proc.stdout
+    lines = probe_lines(proc)
+    assert lines["FIRST"] == "False" and "ORDER" not in lines
+    assert lines["STATUS"].startswith(f"judge openai/test-model is not working: cannot reach the judge: connection "
+                                      f"refused by 127.0.0.1:{port}")
 
 
 def test_a_model_litellm_does_not_know_is_reported_within_the_first_question(tmp_path):
     proc = in_a_terminal("start", "--count", "1", "--judge", "nosuchprovider/model", data_dir=tmp_path)
     assert proc.returncode == 0, proc.stderr
-    assert "STATUS: judge nosuchprovider/model is not working: litellm cannot use model" in proc.stdout
+    assert probe_lines(proc)["STATUS"].startswith("judge nosuchprovider/model is not working: litellm cannot use model")
 
 
 def test_a_missing_key_is_found_without_importing_litellm(tmp_path):

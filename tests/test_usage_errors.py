@@ -3,18 +3,8 @@ with the command's usage line, never as an "internal error"."""
 
 from __future__ import annotations
 
-import sys
-
 import pytest
 
-from interviewer.cli import main
-
-
-def run_main(monkeypatch, capsys, *args: str) -> tuple[int, str]:
-    monkeypatch.setattr(sys, "argv", ["interviewer", *args])
-    with pytest.raises(SystemExit) as exit_info:
-        main()
-    return exit_info.value.code, capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
@@ -27,8 +17,8 @@ def run_main(monkeypatch, capsys, *args: str) -> tuple[int, str]:
         (("nosuchcmd",), "error: No such command 'nosuchcmd'", "Usage: interviewer [OPTIONS] COMMAND"),
     ],
 )
-def test_usage_errors_show_the_usage_line(monkeypatch, capsys, args, message, usage):
-    code, err = run_main(monkeypatch, capsys, *args)
+def test_usage_errors_show_the_usage_line(cli, args, message, usage):
+    code, _, err = cli(*args)
     assert code == 2
     lines = err.splitlines()
     assert len(lines) == 2, err

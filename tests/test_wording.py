@@ -6,32 +6,15 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 
 import pytest
 
-from interviewer import notices
-from interviewer.cli import main
 from reports.labels import plural
 from reports.records import AnswerRecord, SessionRecord, SessionSettings
 from reports.report import History, build_report, render
 from rubrics.verdict import Credit, KeyPointVerdict, Verdict
 from tests.helpers import make_question
 from tests.history_helpers import T0, history
-
-
-@pytest.fixture
-def cli(monkeypatch, capsys):
-    def run(*args: str) -> tuple[int, str, str]:
-        notices._said.clear()
-        monkeypatch.setattr(sys, "argv", ["interviewer", *args])
-        with pytest.raises(SystemExit) as exit_info:
-            main()
-        out = capsys.readouterr()
-        return exit_info.value.code, out.out, out.err
-
-    monkeypatch.setenv("INTERVIEWER_BANK", "")
-    return run
 
 
 def test_plural():
