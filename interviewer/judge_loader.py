@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 from interviewer.notices import one_line
 from question_bank.models import Question
+from reports.labels import t
 from rubrics.verdict import Verdict
 
 #: The preflight's request: as small as a request can be.
@@ -57,8 +58,7 @@ class JudgeStatus:
     def line(self, lang: str = "en") -> str:
         with self._lock:
             state, problem, seconds = self.state, self.problem, self.seconds
-        text = _TEXT[state][1 if lang == "zh" else 0]
-        return text.format(model=self.model, problem=(problem or "").rstrip("."), seconds=seconds)
+        return t(state, lang, _TEXT, model=self.model, problem=(problem or "").rstrip("."), seconds=seconds)
 
 
 class LazyJudge:

@@ -30,6 +30,7 @@ from prompt_toolkit.widgets import TextArea
 
 from interviewer.session import Reply, Turn
 from interviewer.wrap import WordWrap, WrappedText
+from reports import labels
 from reports.labels import plural, value
 
 #: The screen's words, English and Chinese (the session's --lang).
@@ -76,8 +77,7 @@ _WORD = re.compile(r"[^\s\u3400-\u9fff\uf900-\ufaff]+")
 
 
 def t(key: str, lang: str, **fields: object) -> str:
-    text = TEXT[key][1 if lang == "zh" else 0]
-    return text.format(**fields) if fields else text
+    return labels.t(key, lang, TEXT, **fields)
 
 
 def count_text(text: str, lang: str) -> str:
@@ -213,8 +213,7 @@ class TerminalAnswers:
                 exit_with(result("submitted" if editor.text.strip() else "skipped", finish=True))
 
             if questions_after:
-                left = t("left", lang, n=questions_after, s="" if questions_after == 1 else "s",
-                         are="is" if questions_after == 1 else "are")
+                left = t("left", lang, n=questions_after, are="is" if questions_after == 1 else "are")
                 ask_first(t("confirm_finish", lang, left=left), finish)
             else:
                 finish()

@@ -194,10 +194,11 @@ def _lang(lang: str | None) -> str:
     return "zh" if lang == "zh" else "en"
 
 
-def t(key: str, lang: str | None = "en", **fields: object) -> str:
+def t(key: str, lang: str | None = "en", table: dict[str, tuple[str, str]] | None = None, **fields: object) -> str:
     """The label ``key`` in ``lang`` (anything but "zh" is English), formatted with ``fields``;
-    ``{s}`` is the English plural of the field ``n``."""
-    text = LABELS[key][LANGS.index(_lang(lang))]
+    ``{s}`` is the English plural of the field ``n``. ``table``: another (English, Chinese) table
+    than the report's, such as the interview screen's."""
+    text = (LABELS if table is None else table)[key][LANGS.index(_lang(lang))]
     if "n" in fields and "s" not in fields:
         fields["s"] = plural_s(fields["n"])  # type: ignore[arg-type]
     return text.format(**fields) if fields else text

@@ -244,7 +244,7 @@ def test_en_session_report_unchanged_and_json_language_neutral():
         assert heading in page, heading
     assert md.startswith("# Drill report\n") and "\nKey points:\n" in md and "\nYour answer:\n" in md
     assert "missed 1.0 of 1 time ·" in page or "missed 1.0 of 2 times ·" in page
-    assert "1 answer(s) ran out of time: lead with the key points, then add detail." in en.time.advice
+    assert "1 answer ran out of time: lead with the key points, then add detail." in en.time.advice
     # JSON: same keys and values in both languages, bar the language itself, the question/reference
     # texts the bank holds per language, and the free-text advice.
     a, b = json.loads(render(en, "json")), json.loads(render(zh, "json"))
