@@ -165,8 +165,7 @@ def run_interview(store, qbank, session, judge, scripted=None) -> None:  # noqa:
         ensure_answer_source(scripted)
         from interviewer.tui import TerminalAnswers
 
-        lang = session.settings.lang
-        source = TerminalAnswers(status=(lambda: status.line(lang)) if status and status.model != "offline" else None)
+        source = TerminalAnswers(status=status if status and status.model != "offline" else None)
         done = len(store.answers(session.id))
         resuming = f" Resuming after {plural(done, 'answer')}." if done else ""
         out.print(f"[bold]Mock interview[/bold] {session.id}: {plural(len(session.plan), 'question')}, "

@@ -16,6 +16,7 @@ import re
 import sys
 import time
 from collections.abc import Callable
+from typing import Protocol
 
 from prompt_toolkit.application import Application, get_app
 from prompt_toolkit.filters import Condition
@@ -102,12 +103,20 @@ def _mmss(seconds: float) -> str:
     return f"{seconds // 60:02d}:{seconds % 60:02d}"
 
 
+class StatusLine(Protocol):
+    """What the screen shows under the clock (interviewer.judge_loader.JudgeStatus)."""
+
+    state: str  # "failed" is shown as a problem
+
+    def line(self, lang: str) -> str: ...
+
+
 class TerminalAnswers:
     """Interactive answer source. ``input``/``output`` are injectable so tests can drive the real
-    application through a pipe; ``status`` gives the line about the judge shown under the clock."""
+    application through a pipe; ``status`` is the judge's line shown under the clock."""
 
     def __init__(self, input: Input | None = None, output: Output | None = None, tick: float = 0.25,
-                 autosave: float = 3.0, status: Callable[[], str] | None = None):
+                 autosave: float = 3.0, status: StatusLine | None = None):
         self.input = input
         # bound to the terminal now: litellm's import (on the judge loader's thread) swaps sys.stdout
         # for a few seconds, and an output created then would draw the interview into nowhere
@@ -163,9 +172,10 @@ class TerminalAnswers:
                                     count=count_text(editor.text, lang)))]
 
         def status() -> list[tuple[str, str]]:
-            line = self.status() if self.status else ""
-            bad = "not working" in line or "无法使用" in line
-            return [("class:status.bad" if bad else "class:status", " " + line)] if line else []
+            if self.status is None:
+                return []
+            bad = self.status.state == "failed"
+            return [("class:status.bad" if bad else "class:status", " " + self.status.line(lang))]
 
         def help_line() -> list[tuple[str, str]]:
             if pending:

@@ -43,7 +43,7 @@ class Probe:
         asked.set()
         line, deadline = "", time.time() + 120
         while time.time() < deadline:
-            line = self.status() if self.status else "no status line"
+            line = self.status.line(turn.lang) if self.status else "no status line"
             if "ready" in line or "not working" in line or not self.status:
                 break
             time.sleep(0.02)

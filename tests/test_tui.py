@@ -13,6 +13,7 @@ from prompt_toolkit.application import create_app_session
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
+from interviewer.judge_loader import JudgeStatus
 from interviewer.session import Turn
 from interviewer.tui import TerminalAnswers
 from tests.helpers import make_question
@@ -204,7 +205,9 @@ def _words_intact(screen: str, question: str, typed: str = "") -> None:
 @pytest.mark.timeout(30)
 def test_80x24_wraps_at_words_and_shows_every_key_and_the_judge_status():
     typed = "The parameters of grouped query attention are shared between heads so the cache shrinks a lot " * 2
-    (screen,) = _show(_long_turn(), 80, 24, [0.2, typed, "snap"], status=lambda: "judge openai/x: ready (0.4 s to answer)")
+    status = JudgeStatus("openai/x")
+    status.set("ready", seconds=0.4)
+    (screen,) = _show(_long_turn(), 80, 24, [0.2, typed, "snap"], status=status)
     flat = " ".join(screen.split())
     assert LONG in flat  # the whole question, in order, at 80 columns
     for key in ("Ctrl-D", "Esc Enter: submit", "Ctrl-N: skip", "Ctrl-Q: finish the interview", "Ctrl-C: pause"):
