@@ -132,7 +132,7 @@ def preflight(judge) -> str | None:  # noqa: ANN001 - an LLMJudge
                 params["api_key"] = judge.api_key
             get_litellm().completion(**params)
     except Exception as e:  # noqa: BLE001 - every failure is the news this request is for
-        problem = describe_error(e, 1)
+        problem = describe_error(e)
         _log(judge, LLMCall(model=judge.model, purpose="preflight", status="error", error=problem[:500],
                             duration_ms=(time.perf_counter() - started) * 1000))
         return problem

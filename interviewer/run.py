@@ -218,7 +218,7 @@ def report_grading_problems(store, report) -> int:  # noqa: ANN001
         return 0
     from reports.labels import plural
 
-    err = console(stderr=True, soft_wrap=True)
+    err = console(stderr=True, soft_wrap=not sys.stderr.isatty())  # a log keeps each reason on one line
     ref = "latest" if store.get_session("latest").id == report.session_id else report.session_id
     err.print(f"[bold red]error:[/bold red] {plural(report.ungraded, 'answer')} could not be graded: {reasons[0]}",
               markup=True, highlight=False)

@@ -55,10 +55,10 @@ def network_problem(e: BaseException) -> str | None:
     return None
 
 
-def describe_error(e: Exception, attempts: int) -> str:
+def describe_error(e: Exception, attempts: int | None = None) -> str:
     """One line for an ungraded verdict and the call log: a network failure named as such, else
-    the provider's error type, HTTP status and message."""
-    tries = f" after {attempts} attempt{'s' if attempts != 1 else ''}"
+    the provider's error type, HTTP status and message (and how many attempts, when given)."""
+    tries = f" after {attempts} attempt{'s' if attempts != 1 else ''}" if attempts is not None else ""
     problem = network_problem(e)
     if problem:
         return f"cannot reach the judge: {problem}{tries}"
