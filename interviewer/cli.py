@@ -16,8 +16,8 @@ import typer
 
 from interviewer.errors import UserError
 from interviewer.options import (
-    AnswersOpt, ApiBaseOpt, ApiKeyEnvOpt, BankOpt, CountOpt, DataDirOpt, JudgeOpt, LangOpt, MinutesOpt,
-    NoCacheOpt, RouterOpt, SamplesOpt, SeedOpt, TopicOpt,
+    AnswersOpt, ApiBaseOpt, ApiKeyEnvOpt, BankOpt, CountOpt, DataDirOpt, JsonOpt, JudgeOpt, LangOpt, MinutesOpt,
+    NoCacheOpt, RouterOpt, SamplesOpt, SeedOpt, SessionSamplesOpt, TimeoutOpt, TopicOpt,
 )
 
 app = typer.Typer(
@@ -47,6 +47,7 @@ def start(
     api_key_env: ApiKeyEnvOpt = None,
     router_config: RouterOpt = None,
     samples: SamplesOpt = None,
+    timeout: TimeoutOpt = None,
     no_cache: NoCacheOpt = False,
     bank: BankOpt = None,
     data_dir_opt: DataDirOpt = None,
@@ -69,11 +70,11 @@ def start(
     plan = draw_questions(qbank, topic or [], difficulty, count, seed,
                           pinned=pinned_positions(scripted) if scripted else None)
     judge_obj = build_judge(judge, api_base=api_base, api_key_env=api_key_env, router_config=router_config,
-                            samples=samples, no_cache=no_cache, store=store)
+                            samples=samples, timeout=timeout, no_cache=no_cache, store=store, lazy=scripted is None)
     settings = SessionSettings(
         topics=topic or [], difficulty=difficulty, count=count, minutes=plan_minutes(qbank, plan, minutes),
         seed=seed, lang=lang, banks=[str(p.resolve()) for p in bank or []],  # type: ignore[arg-type]
-        **judge_settings(judge, api_base, api_key_env, router_config, samples),
+        **judge_settings(judge, api_base, api_key_env, router_config, samples, timeout),
     )
     run_interview(store, qbank, create_session(store, settings, plan), judge_obj, scripted)
 
@@ -85,6 +86,9 @@ def resume(
     judge: Annotated[Optional[str], typer.Option("--judge", help="Judge for the remaining answers; default: the session's own.")] = None,
     api_base: ApiBaseOpt = None,
     api_key_env: ApiKeyEnvOpt = None,
+    router_config: RouterOpt = None,
+    samples: SessionSamplesOpt = None,
+    timeout: TimeoutOpt = None,
     no_cache: NoCacheOpt = False,
     bank: BankOpt = None,
     data_dir_opt: DataDirOpt = None,
@@ -100,7 +104,8 @@ def resume(
     ensure_answer_source(scripted)
     qbank = session_bank(rec, bank)
     judge_obj = session_judge(rec.settings, store, judge=judge, api_base=api_base, api_key_env=api_key_env,
-                              no_cache=no_cache)
+                              router_config=router_config, samples=samples, timeout=timeout, no_cache=no_cache,
+                              lazy=scripted is None)
     run_interview(store, qbank, rec, judge_obj, scripted)
 
 
@@ -138,18 +143,22 @@ def report(
 
 @bank_app.command("validate")
 def bank_validate(paths: Annotated[Optional[list[Path]], typer.Argument(help="Files or folders; default: the whole bank.")] = None) -> None:
-    """Check bank files; errors name the file, line, question id and field."""
-    from question_bank.loader import BankError, load_bank
+    """Check bank files: every mistake gets a line naming the file, line, question id and field."""
+    from question_bank.loader import check_bank
 
-    try:
-        b = load_bank(paths or [], include_builtin=not paths)
-    except BankError as e:
-        raise UserError(str(e)) from None
+    b, problems = check_bank(paths or [], include_builtin=not paths)
+    for problem in problems:
+        typer.echo(f"error: {problem}", err=True)
+    if problems:
+        if len(problems) > 1:
+            files = len({p.split(":", 1)[0] for p in problems})
+            typer.echo(f"{len(problems)} mistakes in {files} file{'s' if files != 1 else ''}", err=True)
+        raise typer.Exit(1)
     typer.echo(f"OK: {len(b)} questions over {len(b.topics)} topics")
 
 
 @bank_app.command("stats")
-def bank_stats(as_json: Annotated[bool, typer.Option("--json")] = False, bank: BankOpt = None) -> None:
+def bank_stats(as_json: JsonOpt = False, bank: BankOpt = None) -> None:
     """Questions per topic and difficulty, and languages."""
     from interviewer.run import console, load_bank_or_fail
 
@@ -170,8 +179,8 @@ def bank_stats(as_json: Annotated[bool, typer.Option("--json")] = False, bank: B
 @bank_app.command("list")
 def bank_list(
     topic: TopicOpt = None,
-    difficulty: Annotated[Optional[str], typer.Option("--difficulty", "-d")] = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    difficulty: Annotated[Optional[str], typer.Option("--difficulty", "-d", help="easy, medium or hard; default: all.")] = None,
+    as_json: JsonOpt = False,
     bank: BankOpt = None,
 ) -> None:
     """List questions (id, topic, difficulty, text)."""
@@ -192,15 +201,16 @@ def bank_list(
 
 @bank_app.command("show")
 def bank_show(
-    qid: Annotated[str, typer.Argument(metavar="ID")],
-    as_json: Annotated[bool, typer.Option("--json")] = False,
-    lang: Annotated[str, typer.Option("--lang")] = "en",
+    qid: Annotated[str, typer.Argument(metavar="ID", help="Question id (see `interviewer bank list`).")],
+    as_json: JsonOpt = False,
+    lang: Annotated[str, typer.Option("--lang", help="en or zh: the language to show the question in.")] = "en",
     bank: BankOpt = None,
 ) -> None:
     """Show one question with its reference answer and rubric."""
-    from interviewer.run import console, load_bank_or_fail
+    from interviewer.run import check_lang, console, load_bank_or_fail
     from question_bank.loader import BankError
 
+    check_lang(lang)
     b = load_bank_or_fail(bank)
     try:
         q = b.get(qid)
@@ -211,6 +221,8 @@ def bank_show(
         return
     out = console()
     out.print(f"[bold]{q.id}[/bold]  {q.topic} · {q.subtopic} · {q.difficulty}  ({b.sources[q.id]})")
+    if lang not in q.languages():
+        out.print(f"[dim]{q.id} has no {lang} text; showing English[/dim]")
     out.print(q.text.get(lang), style="bold")
     out.print("\n[dim]Reference answer[/dim]\n" + q.reference_answer.get(lang))
     if q.rubric.key_points:
@@ -226,7 +238,7 @@ def bank_show(
 
 
 @bank_app.command("schema")
-def bank_schema(output: Annotated[Optional[Path], typer.Option("--output", "-o")] = None) -> None:
+def bank_schema(output: Annotated[Optional[Path], typer.Option("--output", "-o", help="File to write; default: stdout.")] = None) -> None:
     """Write the JSON Schema of a bank file (generated from the models) for editor validation."""
     from question_bank.models import BankFile
 
@@ -255,28 +267,47 @@ def _register_extensions() -> None:
 _register_extensions()
 
 
+def _click_classes(name: str) -> tuple[type[BaseException], ...]:
+    """Exception ``name`` from typer's own copy of click and from click (older typers use click)."""
+    import importlib
+
+    found = []
+    for module in ("typer._click.exceptions", "click.exceptions"):
+        try:
+            found.append(getattr(importlib.import_module(module), name))
+        except (ImportError, AttributeError):
+            pass
+    return tuple(found)
+
+
+def _show_click_error(e: Exception) -> int:
+    """A usage error is the user's mistake: say what was wrong, then the command's usage line."""
+    typer.echo(f"error: {e.format_message()}", err=True)  # type: ignore[attr-defined]
+    ctx = getattr(e, "ctx", None)
+    if ctx is not None:
+        typer.echo(f"{ctx.get_usage()}  (`{ctx.command_path} --help` lists the options)", err=True)
+    return int(getattr(e, "exit_code", 1))
+
+
 def main() -> None:
     """Entry point: every failure the user can fix is one line on stderr and a non-zero exit."""
-    import click
-
     from question_bank.loader import BankError
 
     try:
-        code = app(standalone_mode=False)  # click returns an Exit's code here instead of raising it
+        code = app(standalone_mode=False, prog_name="interviewer")  # click returns an Exit's code here instead of raising it
     except (UserError, BankError) as e:
         typer.echo(f"error: {e}", err=True)
         sys.exit(1)
-    except click.exceptions.Abort:
+    except (typer.Abort, *_click_classes("Abort")):
         typer.echo("aborted", err=True)
         sys.exit(130)
     except KeyboardInterrupt:
         typer.echo("interrupted; every submitted answer is saved", err=True)
         sys.exit(130)
-    except click.exceptions.Exit as e:
+    except (typer.Exit, *_click_classes("Exit")) as e:
         sys.exit(e.exit_code)
-    except click.ClickException as e:
-        e.show()
-        sys.exit(e.exit_code)
+    except _click_classes("ClickException") as e:
+        sys.exit(_show_click_error(e))
     except Exception as e:  # noqa: BLE001 - last resort: one line, the traceback only on request
         if os.environ.get("INTERVIEWER_DEBUG"):
             raise

@@ -13,9 +13,10 @@ from typing import Annotated, Optional
 import typer
 
 from interviewer.errors import UserError
+from reports.labels import plural
 from interviewer.options import (
     AnswersOpt, ApiBaseOpt, ApiKeyEnvOpt, BankOpt, CountOpt, DataDirOpt, JudgeOpt, LangOpt, MinutesOpt, NoCacheOpt,
-    RouterOpt, SamplesOpt, SeedOpt, TopicOpt,
+    RouterOpt, SamplesOpt, SeedOpt, TimeoutOpt, TopicOpt,
 )
 
 EXPORT_FORMATS = ("csv", "parquet", "json")
@@ -80,7 +81,8 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one closure per command 
         if not rows:
             console().print("No sessions yet. Start one with: interviewer start")
             return
-        table = Table(title=f"{len(sessions)} session(s)")
+        shown = f"newest {len(rows)} of {plural(len(sessions), 'session')}" if len(rows) < len(sessions) else plural(len(sessions), "session")
+        table = Table(title=shown[0].upper() + shown[1:])
         for col in ("session (UTC date-time)", "mode", "answered", "score", "topics"):
             table.add_column(col, justify="right" if col in ("answered", "score") else "left",
                              overflow="fold", no_wrap=col != "topics", ratio=1 if col == "topics" else None)
@@ -135,9 +137,9 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one closure per command 
         recent = scores[-20:]
         if recent:
             first, last = next((s for s in recent if s is not None), None), recent[-1]
-            out.print(f"Trend over the last {len(recent)} session(s): {_spark(recent)}  "
+            out.print(f"Trend over the last {plural(len(recent), 'session')}: {_spark(recent)}  "
                       f"{_fmt(first)} → {_fmt(last)}")
-        out.print(f"Due for review: {due} question(s).")
+        out.print(f"Due for review: {plural(due, 'question')}.")
         weakest = [t["topic"] for t in topics[::-1][:2]]
         out.print("Drill the weakest: interviewer drill " + " ".join(f"--topic {t}" for t in weakest))
         out.print("[dim]Mastery: recency-weighted mean (half-life 14 days) shrunk toward your overall mean "
@@ -180,7 +182,7 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one closure per command 
                 path.write_text(text, encoding="utf-8")
         except OSError as e:
             raise UserError(f"cannot write {path}: {e.strerror or e}; choose another --output") from None
-        typer.echo(f"{len(df)} answer(s) -> {path}")
+        typer.echo(f"{plural(len(df), 'answer')} -> {path}")
 
     @app.command()
     def drill(
@@ -195,6 +197,7 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one closure per command 
         api_key_env: ApiKeyEnvOpt = None,
         router_config: RouterOpt = None,
         samples: SamplesOpt = None,
+        timeout: TimeoutOpt = None,
         no_cache: NoCacheOpt = False,
         bank: BankOpt = None,
         data_dir_opt: DataDirOpt = None,
@@ -216,11 +219,12 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one closure per command 
         plan = [p.question_id for p in picks]
         total_minutes = plan_minutes(qbank, plan, minutes)
         judge_obj = build_judge(judge, api_base=api_base, api_key_env=api_key_env, router_config=router_config,
-                                samples=samples, no_cache=no_cache, store=store)
+                                samples=samples, timeout=timeout, no_cache=no_cache, store=store,
+                                lazy=scripted is None)
 
         from rich.table import Table
 
-        table = Table(title=f"Drill: {len(plan)} question(s), {total_minutes:.0f} minutes", show_lines=False)
+        table = Table(title=f"Drill: {plural(len(plan), 'question')}, {plural(total_minutes, 'minute')}", show_lines=False)
         table.add_column("#", justify="right")
         table.add_column("question", overflow="fold", ratio=2)
         table.add_column("why it was chosen", overflow="fold", ratio=3)
@@ -228,10 +232,10 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one closure per command 
             table.add_row(str(i), f"{p.question_id} ({qbank.get(p.question_id).difficulty})", p.reason)
         console().print(table)
         if len(plan) < count:
-            console().print(f"Only {len(plan)} question(s) fit; drilling those.")
+            console().print(f"Only {plural(len(plan), 'question')} fit; drilling {'it' if len(plan) == 1 else 'those'}.")
         settings = SessionSettings(
             mode="drill", topics=topic or [], difficulty="mixed", count=len(plan), minutes=total_minutes, seed=seed,
-            lang=lang, **judge_settings(judge, api_base, api_key_env, router_config, samples),  # type: ignore[arg-type]
+            lang=lang, **judge_settings(judge, api_base, api_key_env, router_config, samples, timeout),  # type: ignore[arg-type]
             banks=sorted({*(p for s in sessions for p in s.settings.banks if Path(p).exists()),
                           *(str(p.resolve()) for p in bank or [])}),
         )

@@ -14,13 +14,11 @@ from typing import Annotated, Optional
 
 import typer
 
-from interviewer.errors import UserError
+from interviewer.errors import EXIT_UNGRADED, UserError
 from interviewer.options import (
-    ApiBaseOpt, ApiKeyEnvOpt, BankOpt, DataDirOpt, JsonOpt, JudgeOpt, NoCacheOpt, RouterOpt, SamplesOpt, TimeoutOpt,
+    ApiBaseOpt, ApiKeyEnvOpt, BankOpt, DataDirOpt, JsonOpt, JudgeOpt, NoCacheOpt, RouterOpt, SamplesOpt,
+    SessionSamplesOpt, TimeoutOpt,
 )
-
-#: Exit status of `grade` when the answer could not be graded (1 is for usage errors).
-EXIT_UNGRADED = 3
 
 WorkersOpt = Annotated[
     Optional[int],
@@ -53,6 +51,8 @@ def print_verdict(v, console) -> None:  # noqa: ANN001
     """A verdict for people: score, per-point credits with evidence, penalties, flags, cost."""
     from rich.markup import escape
 
+    from reports.labels import plural
+
     if v.status != "graded":
         console.print(f"[bold red]ungraded[/bold red]: {escape(v.reason or 'unknown reason')}")
     else:
@@ -76,7 +76,7 @@ def print_verdict(v, console) -> None:  # noqa: ANN001
             cost = "cost unknown"
         else:
             cost = f"${u.cost_usd:.5f}"
-        console.print(f"[dim]{u.prompt_tokens}+{u.completion_tokens} tokens · {u.calls} call(s) · {cost} · "
+        console.print(f"[dim]{u.prompt_tokens}+{u.completion_tokens} tokens · {plural(u.calls, 'call')} · {cost} · "
                       f"{u.duration_ms / 1000:.1f}s[/dim]")
 
 
@@ -244,7 +244,7 @@ def regrade(
     api_base: ApiBaseOpt = None,
     api_key_env: ApiKeyEnvOpt = None,
     router_config: RouterOpt = None,
-    samples: Annotated[Optional[int], typer.Option("--samples", min=1, max=9, help="Samples per grade; default: the session's.")] = None,
+    samples: SessionSamplesOpt = None,
     no_cache: NoCacheOpt = False,
     timeout: TimeoutOpt = None,
     all_answers: Annotated[bool, typer.Option("--all", help="Regrade every answer, not only the ungraded ones.")] = False,
@@ -256,8 +256,9 @@ def regrade(
     """Grade again the answers of a session whose grading failed (or all of them with --all)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from interviewer.run import open_store, session_bank, session_judge
+    from interviewer.run import open_store, session_bank, session_judge, write_session_reports
     from question_bank.loader import BankError
+    from reports.labels import plural
     from rubrics.judge import grade_answer
 
     store = open_store(data_dir_opt)
@@ -297,14 +298,20 @@ def regrade(
             "status": v.status if v else "skipped", "score": v.score if v else None,
             "reason": (v.reason if v else problem),
         })
+    # the report files of a finished session were written with the old verdicts: write them again
+    paths = write_session_reports(store, qbank, rec)[1] if rec.status == "finished" else {}
     if as_json:
-        typer.echo(json.dumps({"session": rec.id, "judge": spec, "regraded": rows}, ensure_ascii=False))
+        typer.echo(json.dumps({"session": rec.id, "judge": spec, "regraded": rows,
+                               "reports": [str(p) for p in paths.values()]}, ensure_ascii=False))
     else:
         for r in rows:
             tail = f"{r['score']:g}/10" if r["score"] is not None else f"{r['status']}: {r['reason']}"
             typer.echo(f"#{r['position'] + 1} {r['question_id']}: {tail}")
         graded = sum(r["status"] == "graded" for r in rows)
-        typer.echo(f"regraded {len(rows)} answer(s) of {rec.id} with {spec}: {graded} graded, {len(rows) - graded} not")
+        typer.echo(f"regraded {plural(len(rows), 'answer')} of {rec.id} with {spec}: {graded} graded, "
+                   f"{len(rows) - graded} not")
+        if paths:
+            typer.echo("reports updated: " + "  ".join(str(p) for p in paths.values()))
     if any(r["status"] != "graded" for r in rows):
         raise typer.Exit(EXIT_UNGRADED)
 

@@ -2,7 +2,9 @@
 
 Everything a user can get wrong here (unknown provider, missing key variable, unreadable router
 file) becomes one UserError line before the interview starts, not an ungraded session afterwards.
-litellm is imported only when an LLM judge is actually requested.
+``precheck`` finds what it can without litellm (seconds to import), so an interview can show its
+first question at once and build the judge behind it; ``make_judge`` imports litellm and checks the
+rest.
 """
 
 from __future__ import annotations
@@ -17,6 +19,19 @@ JUDGE_ENV = "INTERVIEWER_JUDGE_MODEL"
 #: Providers that talk the OpenAI wire format to a user-given api_base, where a local server
 #: (vLLM, llama.cpp, LM Studio) usually wants no key but the OpenAI SDK insists on one.
 _KEYLESS_OK = ("openai/", "hosted_vllm/", "lm_studio/", "openai_like/", "ollama/", "ollama_chat/", "llamafile/")
+#: The environment variable that holds each provider's key, as litellm reads it (any one of a
+#: tuple will do), so a missing key is found without importing litellm. A provider not listed is
+#: left to litellm's own check when the judge is built.
+PROVIDER_KEYS: dict[str, tuple[str, ...]] = {
+    "openai": ("OPENAI_API_KEY",), "anthropic": ("ANTHROPIC_API_KEY",),
+    "gemini": ("GEMINI_API_KEY", "GOOGLE_API_KEY"), "deepseek": ("DEEPSEEK_API_KEY",),
+    "mistral": ("MISTRAL_API_KEY",), "codestral": ("CODESTRAL_API_KEY",), "groq": ("GROQ_API_KEY",),
+    "cohere": ("COHERE_API_KEY",), "together_ai": ("TOGETHERAI_API_KEY",), "openrouter": ("OPENROUTER_API_KEY",),
+    "xai": ("XAI_API_KEY",), "fireworks_ai": ("FIREWORKS_AI_API_KEY",), "perplexity": ("PERPLEXITYAI_API_KEY",),
+    "huggingface": ("HUGGINGFACE_API_KEY",), "cerebras": ("CEREBRAS_API_KEY",), "deepinfra": ("DEEPINFRA_API_KEY",),
+    "dashscope": ("DASHSCOPE_API_KEY",), "moonshot": ("MOONSHOT_API_KEY",), "nvidia_nim": ("NVIDIA_NIM_API_KEY",),
+    "replicate": ("REPLICATE_API_KEY",), "ai21": ("AI21_API_KEY",), "volcengine": ("VOLCENGINE_API_KEY",),
+}
 
 
 def resolve_spec(spec: str | None) -> str:
@@ -26,31 +41,54 @@ def resolve_spec(spec: str | None) -> str:
     return (spec or os.environ.get(JUDGE_ENV) or load_config().judge.model or "offline").strip()
 
 
-def make_judge(spec: str | None = None, *, api_base: str | None = None, api_key_env: str | None = None,
-               router_config: str | Path | None = None, samples: int = 1, use_cache: bool = True, store=None,
-               timeout: float | None = None, concurrency: int | None = None):
+def precheck(spec: str | None = None, *, api_base: str | None = None, api_key_env: str | None = None,
+             router_config: str | Path | None = None, samples: int = 1, **_: object) -> str:
+    """The judge spec in use (with a router: the model_name it routes), after every check that
+    needs no litellm: the spec's form, the key's variable, the router file. Raises UserError with
+    what to fix."""
     spec = resolve_spec(spec)
     if samples < 1:
         raise UserError("--samples must be at least 1")
-    if spec == "offline" and router_config is None:
+    if api_key_env and not os.environ.get(api_key_env):
+        raise UserError(f"--api-key-env {api_key_env}: that environment variable is not set or empty")
+    if router_config is not None:
+        names = [str(d.get("model_name")) for d in _read_router_config(Path(router_config))["model_list"]]
+        if spec == "offline":
+            return names[0]
+        if spec not in names:
+            raise UserError(f"--judge {spec!r} is not a model_name in {router_config}; use one of: {', '.join(sorted(set(names)))}")
+        return spec
+    if spec == "offline":
+        return spec
+    if "/" not in spec:
+        raise UserError(
+            f"unknown judge {spec!r}; use 'offline' or a litellm model string such as "
+            "'openai/gpt-4o-mini', 'anthropic/claude-3-5-haiku-latest' or 'ollama/llama3.1'"
+        )
+    keyless = bool(api_base) and spec.startswith(_KEYLESS_OK)
+    names = PROVIDER_KEYS.get(spec.split("/", 1)[0], ())
+    if not api_key_env and not keyless and names and not any(os.environ.get(n) for n in names):
+        raise UserError(
+            f"judge {spec!r} needs {' or '.join(names)} in the environment; set it, or pass "
+            "--api-key-env NAME for a variable of your own"
+        )
+    return spec
+
+
+def make_judge(spec: str | None = None, *, api_base: str | None = None, api_key_env: str | None = None,
+               router_config: str | Path | None = None, samples: int = 1, use_cache: bool = True, store=None,
+               timeout: float | None = None, concurrency: int | None = None):
+    spec = precheck(spec, api_base=api_base, api_key_env=api_key_env, router_config=router_config, samples=samples)
+    if spec == "offline":
         from rubrics.offline import OfflineJudge
 
         return OfflineJudge()
-    api_key = None
-    if api_key_env:
-        api_key = os.environ.get(api_key_env)
-        if not api_key:
-            raise UserError(f"--api-key-env {api_key_env}: that environment variable is not set or empty")
+    api_key = os.environ.get(api_key_env) if api_key_env else None
     from rubrics.llm.judge import LLMJudge, MemoryCache
 
     router = None
     if router_config is not None:
         config = _read_router_config(Path(router_config))
-        names = [str(d.get("model_name")) for d in config["model_list"] if isinstance(d, dict)]
-        if spec == "offline" or spec not in names:
-            if spec != "offline" and spec:
-                raise UserError(f"--judge {spec!r} is not a model_name in {router_config}; use one of: {', '.join(sorted(set(names)))}")
-            spec = names[0]
         from rubrics.llm.client import load_router
 
         try:
@@ -58,11 +96,6 @@ def make_judge(spec: str | None = None, *, api_base: str | None = None, api_key_
         except Exception as e:  # noqa: BLE001 - litellm raises many types for bad configs
             raise UserError(f"{router_config}: litellm could not build a router: {_one_line(e)}") from None
     else:
-        if "/" not in spec:
-            raise UserError(
-                f"unknown judge {spec!r}; use 'offline' or a litellm model string such as "
-                "'openai/gpt-4o-mini', 'anthropic/claude-3-5-haiku-latest' or 'ollama/llama3.1'"
-            )
         from rubrics.llm.client import check_model
 
         problem = check_model(spec)

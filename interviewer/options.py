@@ -7,8 +7,8 @@ import typer
 
 DataDirOpt = Annotated[
     Optional[Path],
-    typer.Option("--data-dir", help="Where history, reports, the judge cache and the call log live "
-                 "(default: the user data dir; env INTERVIEWER_DATA_DIR)."),
+    typer.Option("--data-dir", help="Where history, reports, exports, the judge cache, the call log and the "
+                 "parsed-bank cache live (default: the user data dir; env INTERVIEWER_DATA_DIR)."),
 ]
 BankOpt = Annotated[
     Optional[list[Path]],
@@ -24,6 +24,9 @@ ApiKeyEnvOpt = Annotated[Optional[str], typer.Option("--api-key-env", help="Name
 RouterOpt = Annotated[Optional[Path], typer.Option("--router-config", help="YAML/JSON litellm Router config (several deployments).")]
 SamplesOpt = Annotated[
     Optional[int], typer.Option("--samples", min=1, max=9, help="Grade N times and take the per-point median (default 1).")
+]
+SessionSamplesOpt = Annotated[
+    Optional[int], typer.Option("--samples", min=1, max=9, help="Samples per grade; default: the session's.")
 ]
 NoCacheOpt = Annotated[bool, typer.Option("--no-cache", help="Bypass the judge cache.")]
 TimeoutOpt = Annotated[Optional[float], typer.Option("--timeout", min=1.0, help="Seconds per request to the judge model.")]

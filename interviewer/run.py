@@ -6,24 +6,22 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from interviewer.errors import UserError
-
-
-def data_dir(opt: Path | None) -> Path:
-    from interviewer.store import default_data_dir
-
-    return opt.expanduser() if opt else default_data_dir()
+from interviewer.errors import EXIT_UNGRADED, UserError
 
 
 def open_store(opt: Path | None):  # noqa: ANN201
+    from interviewer.paths import data_dir
     from interviewer.store import Store
 
     return Store.open(data_dir(opt))
 
 
 def load_bank_or_fail(extra: list[Path] | None = None):  # noqa: ANN201
-    from question_bank.loader import BankError, load_bank
+    from interviewer.paths import data_dir
+    from question_bank.loader import BankError, chosen_cache_dir, load_bank
 
+    if chosen_cache_dir() is None:
+        data_dir()  # a command without --data-dir still keeps the cache in $INTERVIEWER_DATA_DIR
     try:
         return load_bank(extra or [])
     except BankError as e:
@@ -36,9 +34,11 @@ def session_bank(session, extra: list[Path] | None = None):  # noqa: ANN001, ANN
 
 
 def console(stderr: bool = False, soft_wrap: bool = False):  # noqa: ANN201
+    """A rich console bound to the stream of the moment: litellm's import, on the judge loader's
+    thread, swaps sys.stdout for a few seconds to silence its banners."""
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False, soft_wrap=soft_wrap)
+    return Console(file=sys.stderr if stderr else sys.stdout, highlight=False, soft_wrap=soft_wrap)
 
 
 def judge_options(spec: str | None, *, api_base: str | None = None, api_key_env: str | None = None,
@@ -60,27 +60,39 @@ def judge_options(spec: str | None, *, api_base: str | None = None, api_key_env:
             "timeout": pick(timeout, cfg.timeout), "concurrency": pick(concurrency, cfg.concurrency)}
 
 
-def build_judge(spec: str | None, *, no_cache: bool = False, store=None, **options):  # noqa: ANN001, ANN003, ANN201
+def build_judge(spec: str | None, *, no_cache: bool = False, store=None, lazy: bool = False,  # noqa: ANN001, ANN201
+                **options):  # noqa: ANN003
     """A judge from the command line's options (api_base, api_key_env, router_config, samples,
-    timeout, concurrency), completed from the config file."""
-    from interviewer.judge_factory import make_judge
+    timeout, concurrency), completed from the config file. ``lazy``: check the options now without
+    litellm, and build the judge on a thread once the interview starts (interviewer.judge_loader)."""
+    from interviewer.judge_factory import make_judge, precheck
 
     opts = judge_options(spec, **options)
-    return make_judge(opts.pop("spec"), use_cache=not no_cache, store=store, **opts)
+    model = precheck(**opts)
+    if not lazy:
+        return make_judge(opts.pop("spec"), use_cache=not no_cache, store=store, **opts)
+    from interviewer.judge_loader import LazyJudge
+
+    llm = model != "offline"
+    return LazyJudge(lambda: make_judge(opts.pop("spec"), use_cache=not no_cache, store=store, **opts),
+                     name="llm" if llm else "offline", model=model, preflight=llm,
+                     concurrency=opts["concurrency"] or (8 if llm else 1))
 
 
 def judge_settings(spec: str | None, api_base: str | None, api_key_env: str | None, router_config: Path | None,
-                   samples: int | None) -> dict:
+                   samples: int | None, timeout: float | None = None) -> dict:
     """The judge part of SessionSettings: enough to reach the same judge on resume and regrade."""
-    opts = judge_options(spec, api_base=api_base, api_key_env=api_key_env, router_config=router_config, samples=samples)
+    opts = judge_options(spec, api_base=api_base, api_key_env=api_key_env, router_config=router_config, samples=samples,
+                         timeout=timeout)
     router = opts["router_config"]
     return {"judge": opts["spec"], "api_base": opts["api_base"], "api_key_env": opts["api_key_env"],
-            "router_config": str(Path(router).resolve()) if router else None, "samples": opts["samples"]}
+            "router_config": str(Path(router).resolve()) if router else None, "samples": opts["samples"],
+            "timeout": timeout}
 
 
 def session_judge(settings, store, *, judge: str | None = None, api_base: str | None = None,  # noqa: ANN001, ANN201
                   api_key_env: str | None = None, router_config: Path | None = None, samples: int | None = None,
-                  no_cache: bool = False, timeout: float | None = None):
+                  no_cache: bool = False, timeout: float | None = None, lazy: bool = False):
     """The session's own judge and endpoint, unless the user names another judge."""
     same = judge is None or judge == settings.judge
     saved_router = Path(settings.router_config) if same and settings.router_config else None
@@ -90,13 +102,17 @@ def session_judge(settings, store, *, judge: str | None = None, api_base: str | 
         api_key_env=api_key_env or (settings.api_key_env if same else None),
         router_config=router_config or saved_router,
         samples=samples or (settings.samples if same else None),
-        no_cache=no_cache, store=store, timeout=timeout,
+        no_cache=no_cache, store=store, timeout=timeout or (settings.timeout if same else None), lazy=lazy,
     )
 
 
-def check_interview_options(lang: str, minutes: float | None) -> None:
+def check_lang(lang: str) -> None:
     if lang not in ("en", "zh"):
         raise UserError(f"--lang {lang!r} is not supported; use en or zh")
+
+
+def check_interview_options(lang: str, minutes: float | None) -> None:
+    check_lang(lang)
     if minutes is not None and minutes <= 0:
         raise UserError("--minutes must be positive")
 
@@ -127,30 +143,40 @@ def ensure_answer_source(scripted) -> None:  # noqa: ANN001
 
 
 def run_interview(store, qbank, session, judge, scripted=None) -> None:  # noqa: ANN001
-    """Run (or continue) ``session`` to its end, then grade what is left and write the reports."""
+    """Run (or continue) ``session`` to its end, then grade what is left and write the reports.
+    Exits with EXIT_UNGRADED when answers were given and none of them could be graded."""
     import typer
 
+    from interviewer.judge_loader import LazyJudge
     from interviewer.session import BackgroundGrader, run_session
+    from reports.labels import plural
 
     out = console()
+    status = judge.status if isinstance(judge, LazyJudge) else None
     if scripted is not None:
-        from interviewer.scripted import ScriptedAnswers
+        from interviewer.notices import warn
+        from interviewer.scripted import ScriptedAnswers, length_warning
 
+        problem = length_warning(scripted, len(session.plan))
+        if problem:
+            warn(problem)
         source = ScriptedAnswers(scripted)
     else:
         ensure_answer_source(scripted)
         from interviewer.tui import TerminalAnswers
 
-        source = TerminalAnswers()
+        source = TerminalAnswers(status=status if status and status.model != "offline" else None)
         done = len(store.answers(session.id))
-        resuming = f" Resuming after {done} answered." if done else ""
-        out.print(f"[bold]Mock interview[/bold] {session.id}: {len(session.plan)} questions, "
-                  f"{session.settings.minutes:.0f} minutes.{resuming} Answers are saved the moment you submit them.")
-    grader = BackgroundGrader(store, judge, workers=grader_workers(judge))
+        resuming = f" Resuming after {plural(done, 'answer')}." if done else ""
+        out.print(f"[bold]Mock interview[/bold] {session.id}: {plural(len(session.plan), 'question')}, "
+                  f"{plural(session.settings.minutes, 'minute')}.{resuming} Answers are saved the moment you submit them.")
+    if isinstance(judge, LazyJudge):
+        judge.start()  # now, behind the first question
+    grader = BackgroundGrader(store, judge, workers=grader_workers(judge), on_graded=status.note_verdict if status else None)
     try:
         outcome = run_session(store, qbank, session, source, grader)
         if grader.pending():
-            with out.status(f"Grading the last {grader.pending()} answer(s)…"):
+            with out.status(f"Grading the last {plural(grader.pending(), 'answer')}…"):
                 grader.wait()
         grader.wait()
     except KeyboardInterrupt:
@@ -163,22 +189,49 @@ def run_interview(store, qbank, session, judge, scripted=None) -> None:  # noqa:
         out.print("Paused. Your answers and the text you were typing are saved. "
                   f"Continue with: [bold]interviewer resume {session.id}[/bold]")
         return
-    finish_report(store, qbank, outcome.session, out)
+    report = finish_report(store, qbank, outcome.session, out)
+    if report_grading_problems(store, report) and not report.graded:
+        raise typer.Exit(EXIT_UNGRADED)
 
 
-def finish_report(store, qbank, session, out) -> dict[str, Path]:  # noqa: ANN001
+def finish_report(store, qbank, session, out):  # noqa: ANN001, ANN201
+    """Write the session's reports and print its summary; the report."""
+    report, paths = write_session_reports(store, qbank, session)
+    print_summary(report, out)
+    out.print("Reports: " + "  ".join(str(p) for p in paths.values()))
+    return report
+
+
+def write_session_reports(store, qbank, session):  # noqa: ANN001, ANN201
+    """(report, {format: path}): the session's report files in the data dir, written afresh."""
     from reports.report import report_for, write_reports
 
     session = store.get_session(session.id)  # as stored: finished_at is set when the session ends
     report = report_for(store, session, qbank.questions)
-    paths = write_reports(report, store.path.parent / "reports")
-    print_summary(report, out)
-    out.print("Reports: " + "  ".join(str(p) for p in paths.values()))
-    return paths
+    return report, write_reports(report, store.path.parent / "reports")
+
+
+def report_grading_problems(store, report) -> int:  # noqa: ANN001
+    """Say on stderr why answers are ungraded and how to grade them later; how many are."""
+    reasons = list(dict.fromkeys(q.reason or "no reason recorded" for q in report.questions if q.status == "ungraded"))
+    if not reasons:
+        return 0
+    from reports.labels import plural
+
+    err = console(stderr=True, soft_wrap=not sys.stderr.isatty())  # a log keeps each reason on one line
+    ref = "latest" if store.get_session("latest").id == report.session_id else report.session_id
+    err.print(f"[bold red]error:[/bold red] {plural(report.ungraded, 'answer')} could not be graded: {reasons[0]}",
+              markup=True, highlight=False)
+    for reason in reasons[1:3]:
+        err.print(f"  also: {reason}", markup=False)
+    err.print(f"Every answer is saved. Once the judge works, grade them with: interviewer regrade {ref}", markup=False)
+    return report.ungraded
 
 
 def print_summary(report, out) -> None:  # noqa: ANN001
     from rich.table import Table
+
+    from reports.labels import plural
 
     table = Table(title=f"Session {report.session_id}")
     for col in ("#", "topic", "difficulty", "time", "status", "score"):
@@ -186,7 +239,11 @@ def print_summary(report, out) -> None:  # noqa: ANN001
     for q in report.questions:
         score = "–" if q.score is None else f"{q.score:.1f}"
         used = f"{int(q.seconds_used) // 60}:{int(q.seconds_used) % 60:02d}"
-        table.add_row(str(q.position), q.topic, q.difficulty, used, q.ended if q.status == "graded" else q.status, score)
+        status = (q.ended if q.status == "graded" else q.status).replace("_", " ")
+        table.add_row(str(q.position), q.topic, q.difficulty, used, status, score)
     out.print(table)
     overall = "–" if report.overall_score is None else f"{report.overall_score:.1f}"
-    out.print(f"[bold]Overall: {overall} / 10[/bold]  ({report.graded} graded, {report.ungraded} ungraded)")
+    left_out = [f"{n} {what}" for n, what in ((report.ungraded, "ungraded"), (report.pending, "pending"),
+                                              (report.time.not_reached if report.time else 0, "not reached")) if n]
+    basis = f"over {plural(report.graded, 'graded answer')}" + (f"; left out: {', '.join(left_out)}" if left_out else "")
+    out.print(f"[bold]Overall: {overall} / 10[/bold]  ({basis})")

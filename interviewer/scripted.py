@@ -8,6 +8,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from interviewer.errors import UserError
+from reports.labels import plural
 from interviewer.session import Reply, Turn
 
 
@@ -36,7 +37,23 @@ def read_answers(path: Path) -> list[ScriptedLine]:
             err = e.errors()[0]
             field = ".".join(map(str, err["loc"])) or "line"
             raise UserError(f"{path}:{n}: {field}: {err['msg']}; each line must be like {{\"answer\": \"...\"}}") from None
+    if not out:
+        raise UserError(f"answers file {path} has no answers; write one {{\"answer\": \"...\"}} per line, "
+                        "in the order the questions are asked")
     return out
+
+
+def length_warning(lines: list[ScriptedLine], questions: int) -> str | None:
+    """What to tell the user when the file does not have one line per question."""
+    n = len(lines)
+    if n < questions:
+        rest = questions - n
+        return (f"the answers file has {plural(n, 'answer')} for {plural(questions, 'question')}: the interview ends "
+                f"after the last one, and the other {plural(rest, 'question')} {'is' if rest == 1 else 'are'} not "
+                "reached (left out of the score)")
+    if n > questions:
+        return f"the answers file has {plural(n, 'answer')} for {plural(questions, 'question')}: the last {n - questions} are not used"
+    return None
 
 
 def pinned_positions(lines: list[ScriptedLine]) -> dict[int, str]:
@@ -48,18 +65,19 @@ def pinned_positions(lines: list[ScriptedLine]) -> dict[int, str]:
 
 class ScriptedAnswers:
     """Replies in the order questions are asked. A ``seconds`` above the question's allowance is
-    recorded as a time-out at the allowance, as the interactive clock would; once the file runs
-    out, the remaining questions are recorded as skipped."""
+    recorded as a time-out at the allowance, as the interactive clock would. The interview ends
+    with the file's last line: questions after it are not reached, never recorded as 0."""
 
     def __init__(self, lines: list[ScriptedLine]):
         self.lines = lines
 
-    def ask(self, turn: Turn) -> Reply:
+    def ask(self, turn: Turn) -> Reply | None:
         if turn.position >= len(self.lines):
-            return Reply(text="", seconds_used=0.0, ended="skipped")
+            return None
         line = self.lines[turn.position]
+        last = turn.position == len(self.lines) - 1
         seconds = line.seconds if line.seconds is not None else 0.0
         if seconds > turn.seconds_allowed:
-            return Reply(text=line.answer, seconds_used=turn.seconds_allowed, ended="timed_out")
+            return Reply(text=line.answer, seconds_used=turn.seconds_allowed, ended="timed_out", finish=last)
         ended = "submitted" if line.answer.strip() else "skipped"
-        return Reply(text=line.answer, seconds_used=seconds, ended=ended)
+        return Reply(text=line.answer, seconds_used=seconds, ended=ended, finish=last)

@@ -25,8 +25,6 @@ from rubrics.verdict import Verdict
 
 #: Per-question time by difficulty, in minutes, before the interview's total budget caps it.
 MINUTES_BY_DIFFICULTY = {"easy": 3.0, "medium": 5.0, "hard": 8.0}
-#: A question resumed after its time ran out still gets this long to wrap up the answer.
-MIN_RESUMED_SECONDS = 30.0
 
 
 @dataclass
@@ -40,7 +38,7 @@ class Turn:
     interview_seconds_left: float
     lang: str
     draft: str = ""  # text typed before an interruption, to continue from
-    #: The UI calls this every few seconds while typing, with the text and the seconds spent so far.
+    #: The UI calls this every few seconds, with the text and the seconds spent so far on this turn.
     save_draft: Callable[[str, float], None] | None = None
 
 
@@ -153,13 +151,19 @@ def run_session(
         if left <= 0.5:
             break
         draft, used_before = store.get_draft(session.id, pos)  # a paused or interrupted answer
-        allowed = min(max(allowances[pos] - used_before, MIN_RESUMED_SECONDS), left)
-        def autosave(text: str, seconds: float, pos: int = pos, before: float = used_before) -> None:
+        # exactly the time that was left at the pause or the last autosave: resuming gives none back
+        allowed = min(allowances[pos] - used_before, left)
+
+        def autosave(text: str, seconds: float, pos: int = pos, before: float = used_before, base: float = elapsed) -> None:
             store.save_draft(session.id, pos, text, before + seconds)
+            store.update_elapsed(session.id, base + seconds)  # the interview's clock too, for a crash
 
         turn = Turn(q, pos, len(questions), allowed, left, settings.lang, draft=draft, save_draft=autosave)
         started = clock()
-        reply = source.ask(turn)
+        if allowed <= 0.5:  # its time ran out before the interruption: what was typed is the answer
+            reply: Reply | None = Reply(text=draft, seconds_used=max(allowed, 0.0), ended="timed_out")
+        else:
+            reply = source.ask(turn)
         if reply is None:
             finished = False
             break

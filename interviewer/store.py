@@ -4,7 +4,6 @@ LLM call log and the judge cache. WAL mode so a killed process loses nothing tha
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import tempfile
 import threading
@@ -13,6 +12,7 @@ from pathlib import Path
 
 from interviewer.errors import UserError
 from interviewer.migrations import migrate
+from interviewer.notices import one_line, warn
 from reports.records import AnswerRecord, SessionRecord, SessionSettings
 from rubrics.judge import LLMCall
 from rubrics.verdict import Verdict
@@ -99,7 +99,21 @@ class Store:
         )
 
     def list_sessions(self) -> list[SessionRecord]:
-        return [self._session(r) for r in self._read("SELECT * FROM sessions ORDER BY created_at, rowid")]
+        """Every readable session; a corrupted row is skipped with a warning naming it."""
+        out = []
+        for r in self._read("SELECT * FROM sessions ORDER BY created_at, rowid"):
+            try:
+                out.append(self._session(r))
+            except (ValueError, TypeError) as e:
+                warn(f"session {r['id']} is corrupted in {self.path} and was skipped ({one_line(e)})")
+        return out
+
+    def _readable_session(self, row: sqlite3.Row) -> SessionRecord:
+        try:
+            return self._session(row)
+        except (ValueError, TypeError) as e:
+            raise UserError(f"session {row['id']} is corrupted in {self.path} ({one_line(e)}); "
+                            "`interviewer history` lists the others") from None
 
     def get_session(self, ref: str = "latest") -> SessionRecord:
         """By id, unique id prefix, 'latest', or 'latest-active' (the newest unfinished one)."""
@@ -109,13 +123,13 @@ class Store:
             if not rows:
                 what = "unfinished session" if ref == "latest-active" else "session"
                 raise UserError(f"no {what} in {self.path.parent}; start one with `interviewer start`")
-            return self._session(rows[0])
+            return self._readable_session(rows[0])
         rows = self._read("SELECT * FROM sessions WHERE id LIKE ? ORDER BY created_at", (ref.replace("%", "") + "%",))
         if not rows:
             raise UserError(f"no session {ref!r}; `interviewer history` lists the sessions")
         if len(rows) > 1 and rows[0]["id"] != ref:
             raise UserError(f"session prefix {ref!r} is ambiguous ({len(rows)} sessions); give more characters")
-        return self._session(rows[0])
+        return self._readable_session(rows[0])
 
     # answers and verdicts -------------------------------------------------------------------
     def add_answer(self, a: AnswerRecord) -> int:
@@ -161,22 +175,35 @@ class Store:
         FROM answers a {where} ORDER BY a.session_id, a.position
     """
 
-    @staticmethod
-    def _answer(row: sqlite3.Row) -> AnswerRecord:
+    def _answer(self, row: sqlite3.Row) -> AnswerRecord | None:
+        """The answer of a row; None (with a warning) when the row is corrupted. An unreadable
+        verdict only loses the verdict: the answer stays, ungraded, for `regrade`."""
+        where = f"session {row['session_id']}, answer {row['position'] + 1 if isinstance(row['position'], int) else '?'}"
+        try:
+            record = AnswerRecord(
+                id=row["id"], session_id=row["session_id"], position=row["position"], question_id=row["question_id"],
+                answer=row["answer"], seconds_used=row["seconds_used"], seconds_allowed=row["seconds_allowed"],
+                submitted_at=row["submitted_at"], ended=row["ended"],
+            )
+        except (ValueError, TypeError) as e:
+            warn(f"{where} is corrupted in {self.path} and was skipped ({one_line(e)})")
+            return None
         vj = row["verdict_json"]
-        return AnswerRecord(
-            id=row["id"], session_id=row["session_id"], position=row["position"], question_id=row["question_id"],
-            answer=row["answer"], seconds_used=row["seconds_used"], seconds_allowed=row["seconds_allowed"],
-            submitted_at=row["submitted_at"], ended=row["ended"],
-            verdict=Verdict.model_validate_json(vj) if vj else None,
-        )
+        try:
+            record.verdict = Verdict.model_validate_json(vj) if vj else None
+        except (ValueError, TypeError) as e:
+            warn(f"{where}: its verdict is corrupted and was ignored ({one_line(e)}); "
+                 f"`interviewer regrade {row['session_id']}` grades it again")
+        return record
+
+    def _answers(self, rows: list[sqlite3.Row]) -> list[AnswerRecord]:
+        return [a for a in map(self._answer, rows) if a is not None]
 
     def answers(self, session_id: str) -> list[AnswerRecord]:
-        rows = self._read(self._ANSWERS_SQL.format(where="WHERE a.session_id = ?"), (session_id,))
-        return [self._answer(r) for r in rows]
+        return self._answers(self._read(self._ANSWERS_SQL.format(where="WHERE a.session_id = ?"), (session_id,)))
 
     def all_answers(self) -> list[AnswerRecord]:
-        return [self._answer(r) for r in self._read(self._ANSWERS_SQL.format(where=""))]
+        return self._answers(self._read(self._ANSWERS_SQL.format(where="")))
 
     # LLM call log and judge cache (rubrics.judge.CallLog / VerdictCache) ---------------------
     def record_call(self, call: LLMCall) -> None:
@@ -200,11 +227,3 @@ class Store:
             (key, verdict.model_dump_json(), _now()),
         )
 
-
-def default_data_dir() -> Path:
-    env = os.environ.get("INTERVIEWER_DATA_DIR")
-    if env:
-        return Path(env).expanduser()
-    import platformdirs
-
-    return Path(platformdirs.user_data_dir("mock-interview-grader", appauthor=False))

@@ -1,29 +1,61 @@
 """The terminal interview: one prompt_toolkit application per question, with a live countdown.
 
 When the question's (or the interview's) time runs out, whatever is in the editor is submitted as
-it stands, exactly as a real interviewer would take the answer you have so far.
+it stands, exactly as a real interviewer would take the answer you have so far. A key that would
+lose credit asks first: submitting an empty editor, skipping with text typed (which is then
+submitted and graded, never scored 0 unseen) and finishing the interview early.
+
+The screen fits small terminals: text wraps at word boundaries, a question taller than its share
+of the screen scrolls (PgUp/PgDn), and every key stays listed at 80x24.
 """
 
 from __future__ import annotations
 
 import asyncio
 import re
+import sys
 import time
+from collections.abc import Callable
+from typing import Protocol
 
-from prompt_toolkit.application import Application
+from prompt_toolkit.application import Application, get_app
+from prompt_toolkit.filters import Condition
 from prompt_toolkit.input import Input
 from prompt_toolkit.key_binding import KeyBindings
-from prompt_toolkit.layout import Dimension, HSplit, Layout, Window
+from prompt_toolkit.keys import Keys
+from prompt_toolkit.layout import ConditionalContainer, Dimension, HSplit, Layout, Window
 from prompt_toolkit.layout.controls import FormattedTextControl
-from prompt_toolkit.output import Output
+from prompt_toolkit.output import Output, create_output
 from prompt_toolkit.styles import Style
 from prompt_toolkit.widgets import TextArea
 
 from interviewer.session import Reply, Turn
+from interviewer.wrap import WordWrap, WrappedText
+from reports import labels
+from reports.labels import plural, value
 
-KEYS_HELP = {
-    "en": " Ctrl-D or Esc Enter: submit · Ctrl-N: skip · Ctrl-Q: submit and finish · Ctrl-C: pause (resume later)",
-    "zh": " Ctrl-D 或 Esc Enter：提交 · Ctrl-N：跳过 · Ctrl-Q：提交并结束 · Ctrl-C：暂停（稍后 resume）",
+#: The screen's words, English and Chinese (the session's --lang).
+TEXT: dict[str, tuple[str, str]] = {
+    "question": ("Question {n}/{total}", "第 {n}/{total} 题"),
+    "clock": ("⏱ question {q} · interview {all} · {count}", "⏱ 本题剩余 {q} · 整场剩余 {all} · {count}"),
+    "keys": ("Ctrl-D or Esc Enter: submit · Ctrl-N: skip · Ctrl-Q: finish the interview · Ctrl-C: pause (resume later)",
+             "Ctrl-D 或 Esc Enter：提交 · Ctrl-N：跳过 · Ctrl-Q：结束面试 · Ctrl-C：暂停（之后 resume 继续）"),
+    "scroll": (" · PgUp/PgDn: scroll the question", " · PgUp/PgDn：滚动题目"),
+    "more": ("── more of the question: PgDn ↓ ", "── 题目未显示完：PgDn ↓ "),
+    "above": ("── PgUp ↑ for the start of the question ", "── PgUp ↑ 查看题目开头 "),
+    "confirm_empty": ("Nothing typed: skip this question? It scores 0. y: skip · any other key: keep answering",
+                      "还没有作答：跳过这道题吗？跳过记 0 分。y：跳过 · 其他任意键：继续作答"),
+    "confirm_skip": ("Skip with an answer typed? It is submitted and graded as it stands. y: submit and move on · "
+                     "any other key: keep answering",
+                     "已经写了回答：跳过的话会按现有内容提交并评分。y：提交并进入下一题 · 其他任意键：继续作答"),
+    "confirm_finish": ("Finish the interview now? What you typed is submitted; {left} not reached (left out of the "
+                       "score). y: finish · any other key: keep answering",
+                       "现在结束面试吗？已写的内容会提交；剩下的 {left}不再作答（不计入总分）。y：结束 · 其他任意键：继续作答"),
+    "left": ("the {n} question{s} left {are}", "{n} 道题"),
+    "saved": ("✓ answer {n} saved; grading in the background", "✓ 第 {n} 题已保存，后台评分中"),
+    "timed_out": ("✓ time is up: answer {n} saved as typed; grading in the background",
+                  "✓ 时间到：第 {n} 题已按现有内容保存，后台评分中"),
+    "skipped": ("✓ question {n} skipped", "✓ 第 {n} 题已跳过"),
 }
 
 STYLE = Style.from_dict(
@@ -32,13 +64,38 @@ STYLE = Style.from_dict(
         "meta": "ansicyan",
         "clock": "ansigreen bold",
         "clock.low": "ansired bold",
+        "status": "ansiyellow",
+        "status.bad": "ansired bold",
         "help": "reverse",
+        "confirm": "ansiyellow reverse bold",
         "question": "",
+        "rule": "ansibrightblack",
     }
 )
 
+_CJK_CHAR = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_WORD = re.compile(r"[^\s\u3400-\u9fff\uf900-\ufaff]+")
 
-_WORD = re.compile(r"[\u3400-\u9fff]|[^\s\u3400-\u9fff]+")  # a Chinese character counts as a word
+
+def t(key: str, lang: str, **fields: object) -> str:
+    return labels.t(key, lang, TEXT, **fields)
+
+
+def count_text(text: str, lang: str) -> str:
+    """How much is written: words in English; in Chinese, characters (字), an English word counting one."""
+    words, chars = len(_WORD.findall(text)), len(_CJK_CHAR.findall(text))
+    if lang == "zh":
+        return f"已写 {words + chars} 字"
+    return plural(words, "word") + (f" + {chars} 字" if chars else "")
+
+
+def _fitted(text: Callable[[], list[tuple[str, str]]], style: str = "") -> Window:
+    """A window exactly as tall as its text wrapped to the terminal's width: the clock, the judge's
+    status, the keys and a question asking for y are never cut, whatever the terminal's size; the
+    question and the editor share what is left."""
+    control = WrappedText(text)
+    return Window(control, style=style,
+                  height=lambda: Dimension.exact(control.row_count(get_app().output.get_size().columns)))
 
 
 def _mmss(seconds: float) -> str:
@@ -46,85 +103,154 @@ def _mmss(seconds: float) -> str:
     return f"{seconds // 60:02d}:{seconds % 60:02d}"
 
 
+class StatusLine(Protocol):
+    """What the screen shows under the clock (interviewer.judge_loader.JudgeStatus)."""
+
+    state: str  # "failed" is shown as a problem
+
+    def line(self, lang: str) -> str: ...
+
+
 class TerminalAnswers:
     """Interactive answer source. ``input``/``output`` are injectable so tests can drive the real
-    application through a pipe."""
+    application through a pipe; ``status`` is the judge's line shown under the clock."""
 
     def __init__(self, input: Input | None = None, output: Output | None = None, tick: float = 0.25,
-                 autosave: float = 3.0):
+                 autosave: float = 3.0, status: StatusLine | None = None):
         self.input = input
-        self.output = output
+        # bound to the terminal now: litellm's import (on the judge loader's thread) swaps sys.stdout
+        # for a few seconds, and an output created then would draw the interview into nowhere
+        self.output = output or create_output(stdout=sys.stdout)
         self.tick = tick
-        self.autosave = autosave  # seconds between draft saves while the text changes
+        self.autosave = autosave  # seconds between draft saves (the time spent is saved even when idle)
+        self.status = status
+        self.lang = "en"
 
     def saved(self, record) -> None:  # noqa: ANN001 - an AnswerRecord, already committed
         """Say so only once the answer is really on disk."""
         from prompt_toolkit import print_formatted_text
         from prompt_toolkit.formatted_text import FormattedText
 
-        what = {"submitted": "saved", "timed_out": "time is up: saved as typed", "skipped": "skipped"}[record.ended]
-        print_formatted_text(FormattedText([("ansigreen", f" ✓ answer {record.position + 1} {what}; "
-                                             "grading in the background\n")]), output=self.output)
+        key = record.ended if record.ended in ("timed_out", "skipped") else "saved"
+        print_formatted_text(FormattedText([("ansigreen", " " + t(key, self.lang, n=record.position + 1) + "\n")]),
+                             output=self.output)
 
     def ask(self, turn: Turn) -> Reply:
         q = turn.question
-        lang = turn.lang
+        lang = self.lang = turn.lang
         started = time.monotonic()
         deadline = started + turn.seconds_allowed
         interview_deadline = started + turn.interview_seconds_left
+        questions_after = turn.total - turn.position - 1
         editor = TextArea(text=turn.draft, multiline=True, wrap_lines=True, scrollbar=True, focus_on_click=True,
-                          height=Dimension(min=6, preferred=14, max=24))
+                          height=Dimension(min=3, preferred=14, max=24), input_processors=[WordWrap()])
         editor.buffer.cursor_position = len(turn.draft)
+        pending: list[tuple[str, Callable[[], None]]] = []  # a question waiting for y: (its text, what y does)
 
         def result(ended: str, **kw: bool) -> Reply:
             return Reply(text=editor.text, seconds_used=time.monotonic() - started, ended=ended, **kw)  # type: ignore[arg-type]
 
         def header() -> list[tuple[str, str]]:
-            return [
-                ("class:header", f" Question {turn.position + 1}/{turn.total} "),
-                ("class:meta", f" {q.topic} · {q.subtopic or '-'} · {q.difficulty}\n\n"),
-                ("class:question", q.text.get(lang) + "\n"),
-            ]
+            meta = " · ".join(x for x in (q.topic, q.subtopic, value(q.difficulty, lang)) if x)
+            return [("class:header", " " + t("question", lang, n=turn.position + 1, total=turn.total) + " "),
+                    ("class:meta", " " + meta)]
+
+        question = WrappedText(lambda: [("class:question", q.text.get(lang))])
+
+        def rule() -> list[tuple[str, str]]:
+            if question.hidden_below:
+                return [("class:status", t("more", lang))]
+            if question.hidden_above:
+                return [("class:rule", t("above", lang))]
+            return []
 
         def clock() -> list[tuple[str, str]]:
             now = time.monotonic()
             left_q, left_all = deadline - now, interview_deadline - now
-            style = "class:clock.low" if left_q < 30 else "class:clock"
-            words = len(_WORD.findall(editor.text))
-            return [
-                (style, f" ⏱ {_mmss(left_q)} left for this question"),
-                ("", f"   interview: {_mmss(left_all)} left   {words} words "),
-            ]
+            style = "class:clock.low" if min(left_q, left_all) < 30 else "class:clock"
+            return [(style, " " + t("clock", lang, q=_mmss(left_q), all=_mmss(left_all),
+                                    count=count_text(editor.text, lang)))]
+
+        def status() -> list[tuple[str, str]]:
+            if self.status is None:
+                return []
+            bad = self.status.state == "failed"
+            return [("class:status.bad" if bad else "class:status", " " + self.status.line(lang))]
+
+        def help_line() -> list[tuple[str, str]]:
+            if pending:
+                return [("class:confirm", " " + pending[-1][0] + " ")]
+            scroll = t("scroll", lang) if question.hidden_above or question.hidden_below else ""
+            return [("class:help", " " + t("keys", lang) + scroll + " ")]
+
+        def ask_first(text: str, then: Callable[[], None]) -> None:
+            pending.append((text, then))
+
+        def exit_with(reply: Reply) -> None:
+            if not app.is_done:
+                app.exit(result=reply)
 
         kb = KeyBindings()
+        waiting = Condition(lambda: bool(pending))
 
-        @kb.add("c-d")
-        @kb.add("escape", "enter")
+        @kb.add(Keys.Any, filter=waiting, eager=True)
+        @kb.add("enter", filter=waiting, eager=True)
+        @kb.add("escape", filter=waiting, eager=True)
+        def _answer(event) -> None:  # noqa: ANN001
+            _text, then = pending.pop()
+            pending.clear()
+            if event.data in ("y", "Y"):
+                then()
+
+        @kb.add("c-d", filter=~waiting)
+        @kb.add("escape", "enter", filter=~waiting)
         def _submit(event) -> None:  # noqa: ANN001
-            ended = "submitted" if editor.text.strip() else "skipped"
-            event.app.exit(result=result(ended))
+            if editor.text.strip():
+                exit_with(result("submitted"))
+            else:
+                ask_first(t("confirm_empty", lang), lambda: exit_with(result("skipped")))
 
-        @kb.add("c-n")
+        @kb.add("c-n", filter=~waiting)
         def _skip(event) -> None:  # noqa: ANN001
-            event.app.exit(result=result("skipped"))
+            if editor.text.strip():
+                ask_first(t("confirm_skip", lang), lambda: exit_with(result("submitted")))
+            else:
+                exit_with(result("skipped"))
 
-        @kb.add("c-q")
+        @kb.add("c-q", filter=~waiting)
         def _finish(event) -> None:  # noqa: ANN001
-            ended = "submitted" if editor.text.strip() else "skipped"
-            event.app.exit(result=result(ended, finish=True))
+            def finish() -> None:
+                exit_with(result("submitted" if editor.text.strip() else "skipped", finish=True))
+
+            if questions_after:
+                left = t("left", lang, n=questions_after, are="is" if questions_after == 1 else "are")
+                ask_first(t("confirm_finish", lang, left=left), finish)
+            else:
+                finish()
 
         @kb.add("c-c")
         def _pause(event) -> None:  # noqa: ANN001
-            event.app.exit(result=result("submitted", pause=True))
+            exit_with(result("submitted", pause=True))
 
+        @kb.add("pagedown")
+        def _down(event) -> None:  # noqa: ANN001
+            question.scroll(max(1, question_window.render_info.window_height - 1) if question_window.render_info else 1)
+
+        @kb.add("pageup")
+        def _up(event) -> None:  # noqa: ANN001
+            question.scroll(-max(1, question_window.render_info.window_height - 1) if question_window.render_info else -1)
+
+        question_window = Window(question, height=Dimension(min=1), dont_extend_height=True)
         layout = Layout(
             HSplit(
                 [
-                    Window(FormattedTextControl(header), wrap_lines=True, dont_extend_height=True),
-                    Window(height=1, char="─"),
+                    _fitted(header),
+                    question_window,
+                    Window(FormattedTextControl(rule), height=1, char="─", style="class:rule"),
                     editor,
-                    Window(FormattedTextControl(clock), height=1),
-                    Window(FormattedTextControl(lambda: [("class:help", KEYS_HELP.get(lang, KEYS_HELP["en"]))]), height=1),
+                    _fitted(clock),
+                    ConditionalContainer(_fitted(status), filter=Condition(lambda: self.status is not None)),
+                    _fitted(help_line, style="class:help"),
                 ]
             ),
             focused_element=editor,
@@ -140,12 +266,13 @@ class TerminalAnswers:
                 await asyncio.sleep(self.tick / 2)
                 now = time.monotonic()
                 if now >= min(deadline, interview_deadline):
-                    if not app.is_done and app.is_running:
-                        app.exit(result=result("timed_out"))
+                    exit_with(result("timed_out"))
                     return
-                if turn.save_draft is not None and now >= next_save and editor.text != saved:
+                if turn.save_draft is not None and now >= next_save:
+                    # the time spent is saved even when the text has not changed, so a crash gives
+                    # back no more than a few seconds of the clock; off the UI thread: an fsync
+                    # must not stall typing
                     saved, next_save = editor.text, now + self.autosave
-                    # off the UI thread: an fsync must not stall typing
                     await asyncio.get_running_loop().run_in_executor(None, turn.save_draft, saved, now - started)
 
         app.pre_run_callables.append(lambda: app.create_background_task(watch_clock()))

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import yaml
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from question_bank.models import DIFFICULTIES, BankFile, Question
 
@@ -28,10 +29,26 @@ except AttributeError:  # pragma: no cover - pure-python PyYAML
     _Loader = yaml.SafeLoader
 
 
+CACHE_ENV = "INTERVIEWER_CACHE_DIR"
+_cache_home: Path | None = None
+
+
+def use_cache_dir(path: Path | None) -> None:
+    """Keep the parsed-bank cache in ``path`` (the interviewer puts it in a data dir the user chose);
+    ``$INTERVIEWER_CACHE_DIR`` still wins."""
+    global _cache_home
+    _cache_home = path
+
+
+def chosen_cache_dir() -> Path | None:
+    """What ``use_cache_dir`` set, if anything."""
+    return _cache_home
+
+
 def _cache_dir() -> Path | None:
     """Read per call: the env var may change within a process (tests, embedding applications)."""
-    env = os.environ.get("INTERVIEWER_CACHE_DIR")
-    return Path(env) if env else _default_cache_dir()
+    env = os.environ.get(CACHE_ENV, "").strip()
+    return Path(env).expanduser() if env else (_cache_home or _default_cache_dir())
 
 
 @functools.lru_cache(maxsize=1)
@@ -68,7 +85,17 @@ def _parse_yaml(path: Path, text: str) -> object:
 
 
 class BankError(Exception):
-    """A bank that cannot be used; ``str()`` is one line that says what to fix."""
+    """A bank that cannot be used; ``str()`` is one line that says what to fix, ``problems`` has
+    one such line for every mistake found (``bank validate`` prints them all)."""
+
+    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.problems = problems or [message]
+
+    @classmethod
+    def of(cls, problems: list[str]) -> BankError:
+        more = f" (+{len(problems) - 1} more; `interviewer bank validate` lists each)" if len(problems) > 1 else ""
+        return cls(problems[0] + more, problems)
 
 
 @dataclass
@@ -138,23 +165,45 @@ def _yaml_files(path: Path) -> list[Path]:
 
 
 def load_bank(extra: Iterable[str | Path] = (), include_builtin: bool = True) -> Bank:
+    bank, problems = check_bank(extra, include_builtin)
+    if problems:
+        raise BankError.of(problems)
+    return bank
+
+
+def check_bank(extra: Iterable[str | Path] = (), include_builtin: bool = True) -> tuple[Bank, list[str]]:
+    """Load every file it can and collect every mistake (one line each) instead of stopping at
+    the first: the bank of the files that loaded, and the mistakes."""
     bank = Bank()
+    problems: list[str] = []
     probes: list[tuple[Path, dict]] = []
     for root in bank_paths(extra, include_builtin):
-        for path in _yaml_files(root):
-            for q in load_file(path, bank, probes):
+        try:
+            files = _yaml_files(root)
+        except BankError as e:
+            problems += e.problems
+            continue
+        for path in files:
+            try:
+                questions = load_file(path, bank, probes)
+            except BankError as e:
+                problems += e.problems
+                continue
+            for q in questions:
                 if q.id in bank.questions:
-                    raise BankError(
+                    problems.append(
                         f"{path}: duplicate question id {q.id!r} (also in {bank.sources[q.id]}); ids must be unique"
                     )
+                    continue
                 bank.questions[q.id] = q
                 bank.sources[q.id] = path
     for path, by_id in probes:
         for qid, items in by_id.items():
             if qid not in bank.questions:
-                raise BankError(f"{path}: probes for unknown question id {qid!r}; `interviewer bank list` shows the ids")
+                problems.append(f"{path}: probes for unknown question id {qid!r}; `interviewer bank list` shows the ids")
+                continue
             bank.questions[qid].probes.extend(items)
-    return bank
+    return bank, problems
 
 
 def load_file(path: Path, bank: Bank | None = None, probes: list | None = None) -> list[Question]:
@@ -178,13 +227,15 @@ def load_file(path: Path, bank: Bank | None = None, probes: list | None = None) 
     try:
         parsed = BankFile.model_validate(data)
     except ValidationError as e:
-        raise BankError(_describe(path, text, data, e)) from None
+        raise BankError.of([_describe(path, text, data, err) for err in e.errors()]) from None
     seen: set[str] = set()
+    duplicates = []
     for i, q in enumerate(parsed.questions):
         if q.id in seen:
-            line = _question_line(text, i)
-            raise BankError(f"{path}:{line}: duplicate question id {q.id!r}; ids must be unique")
+            duplicates.append(f"{path}:{_question_line(text, i)}: duplicate question id {q.id!r}; ids must be unique")
         seen.add(q.id)
+    if duplicates:
+        raise BankError.of(duplicates)
     if bank is not None and parsed.title and parsed.topic:
         bank.titles[parsed.topic] = parsed.title.en
     if parsed.probes and probes is not None:
@@ -192,32 +243,36 @@ def load_file(path: Path, bank: Bank | None = None, probes: list | None = None) 
     return parsed.questions
 
 
-def _describe(path: Path, text: str, data: dict, err: ValidationError) -> str:
-    first = err.errors()[0]
-    loc = list(first["loc"])
-    qid = "?"
+def _describe(path: Path, text: str, data: dict, err: ErrorDetails) -> str:
+    """One validation error as ``file:line: question 'id', field f: what is wrong``."""
+    loc = list(err["loc"])
     line: int | str = "?"
     if len(loc) >= 2 and loc[0] == "questions" and isinstance(loc[1], int):
         idx = loc[1]
         item = data["questions"][idx] if idx < len(data["questions"]) else None
-        if isinstance(item, dict):
-            qid = str(item.get("id", f"#{idx + 1}"))
+        qid = str(item.get("id", f"#{idx + 1}")) if isinstance(item, dict) else "?"
         line = _question_line(text, idx, loc[2:])
         field_path = ".".join(str(p) for p in loc[2:]) or "(question)"
         where = f"question {qid!r}, field {field_path}"
     else:
         where = "field " + ".".join(str(p) for p in loc)
-    more = f" (+{err.error_count() - 1} more)" if err.error_count() > 1 else ""
-    return f"{path}:{line}: {where}: {first['msg']}{more}"
+    return f"{path}:{line}: {where}: {err['msg']}"
+
+
+@functools.lru_cache(maxsize=4)
+def _compose(text: str) -> yaml.Node | None:
+    """The YAML node tree (with line numbers) of a file, once per file however many mistakes it has."""
+    try:
+        return yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return None
 
 
 def _question_line(text: str, index: int, sub: Sequence[object] = ()) -> int | str:
     """Line (1-based) of question ``index``, and of the deepest part of ``sub`` that exists."""
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError:
+    node = _compose(text)
+    if node is None:
         return "?"
-    node = root
     if isinstance(node, yaml.MappingNode):
         node = next((v for k, v in node.value if k.value == "questions"), None)
     if not isinstance(node, yaml.SequenceNode) or index >= len(node.value):

@@ -129,24 +129,24 @@ def _latest_change(g: pd.DataFrame) -> float | None:
 
 def session_trend(df: pd.DataFrame, sessions: Iterable[SessionRecord]) -> pd.DataFrame:
     """One row per session, oldest first, scored as the report scores it: the mean over graded
-    answers, with questions of the plan that were never reached (in a finished session) counting as 0."""
+    answers (questions never reached are left out, as in topic mastery). ``answered`` counts the
+    questions with something typed (a skipped answer is not answered)."""
     cols = ["session_id", "created_at", "mode", "status", "questions", "answered", "graded", "score", "topics"]
     out = pd.DataFrame([{"session_id": s.id, "created_at": s.created_at, "mode": s.settings.mode, "status": s.status,
                          "questions": len(s.plan)} for s in sessions],
                        columns=["session_id", "created_at", "mode", "status", "questions"])
     g = _graded(df)
+    typed = df[df["answer"].fillna("").str.strip() != ""]
     per = pd.DataFrame({
-        "answered": df.groupby("session_id").size(),
+        "answered": typed.groupby("session_id").size(),
         "graded": g.groupby("session_id").size(),
-        "total": g.groupby("session_id")["score"].sum(),
+        "score": g.groupby("session_id")["score"].mean(),
         "topics": df.groupby("session_id")["topic"].agg(lambda t: ", ".join(sorted(set(t)))),
     })
     out = out.join(per, on="session_id")
     out[["answered", "graded"]] = out[["answered", "graded"]].fillna(0).astype(int)
     out["topics"] = out["topics"].fillna("")
-    unreached = (out["questions"] - out["answered"]).clip(lower=0).where(out["status"] == "finished", 0)
-    n = out["graded"] + unreached
-    out["score"] = (out["total"].fillna(0.0) / n).where(n > 0)
+    out["score"] = out["score"].astype("float64")
     out["created_at"] = pd.to_datetime(out["created_at"], utc=True)
     return out.sort_values("created_at", kind="stable").reset_index(drop=True)[cols]
 

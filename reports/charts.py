@@ -40,6 +40,20 @@ def _shorten(text: str, limit: int = 154) -> str:
     return out + "…"
 
 
+def coverage_shares(full: float, partial: float, none: float) -> tuple[int, int, int, int]:
+    """Whole percentages of the rubric weight covered, partly covered and missed (summing to 100),
+    and the credit: covered plus half the partly covered. The chart and the Markdown table both
+    show these, so they cannot disagree."""
+    total = full + partial + none
+    if total <= 0:
+        return 0, 0, 0, 0
+    raw = [100 * x / total for x in (full, partial, none)]
+    shares = [int(r) for r in raw]
+    for i in sorted(range(3), key=lambda i: raw[i] - shares[i], reverse=True)[:100 - sum(shares)]:
+        shares[i] += 1  # largest remainders first
+    return shares[0], shares[1], shares[2], int(100 * (full + partial / 2) / total + 0.5)
+
+
 def band(score: float | None) -> str:
     """The colour class of a 0-10 score, shared with the page so a number and its bar agree."""
     if score is None:
@@ -131,13 +145,15 @@ def coverage_bars(rows: list[tuple[str, float, float, float]], title: str | None
             body.append(f'<rect class="track" x="{label_w}" y="{y + 2}" width="{bar_w}" height="14" rx="3"/>')
             continue
         xpos = float(label_w)
-        for part, cls, name in ((full, "c-good", covered), (partial, "c-mid", partly_covered), (none, "c-miss", missed)):
+        *shares, credit = coverage_shares(full, partial, none)
+        for part, share, cls, name in zip((full, partial, none), shares, ("c-good", "c-mid", "c-miss"),
+                                          (covered, partly_covered, missed)):
             if part > 0:
                 w = bar_w * part / total
                 body.append(f'<rect class="{cls}" x="{xpos:.1f}" y="{y + 2}" width="{w:.1f}" height="14">'
-                            f'<title>{escape(label)}: {100 * part / total:.0f}% {escape(name)}</title></rect>')
+                            f'<title>{escape(label)}: {share}% {escape(name)}</title></rect>')
                 xpos += w
-        body.append(f'<text class="axis" x="{label_w + bar_w + 8}" y="{y + 13}">{100 * (full + partial / 2) / total:.0f}%</text>')
+        body.append(f'<text class="axis" x="{label_w + bar_w + 8}" y="{y + 13}">{credit}%</text>')
     ly = height - 8
     lx = label_w
     for (cls, name), step in zip((("c-good", covered), ("c-mid", partly), ("c-miss", missed)), (100, 80, 0)):

@@ -53,6 +53,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "judge": ("Judge", "评分器"),
     "focus_next": ("Focus next", "重点关注"),
     "overall_score": ("Overall score", "总分"),
+    "score_basis": ("The mean of the {n} graded answer{s}; a skipped answer counts as 0. Questions not reached and "
+                    "answers not graded are left out, as in topic mastery.",
+                    "按 {n} 道已评分回答取平均，跳过的题按 0 分计；没来得及答的题和未能评分的回答不计入，与主题掌握度的算法一致。"),
+    "scoring": ("Scoring", "计分"),
     # charts
     "chart_by_topic": ("Score by topic", "各主题得分"),
     "chart_by_difficulty": ("Score by difficulty", "各难度得分"),
@@ -78,13 +82,13 @@ LABELS: dict[str, tuple[str, str]] = {
     "col_answered": ("Answered", "已答"),
     "col_questions": ("Questions", "题数"),
     "all_in_time": ("Every answer finished inside its time.", "每道题都在限时内答完了。"),
-    "advice_timed_out": ("{n} answer(s) ran out of time: lead with the key points, then add detail.",
+    "advice_timed_out": ("{n} answer{s} ran out of time: lead with the key points, then add detail.",
                          "{n} 道题超时：先说要点，再补充细节。"),
-    "advice_not_reached": ("{n} question(s) were never reached: keep an eye on the interview clock.",
+    "advice_not_reached": ("{n} question{s} never reached: keep an eye on the interview clock.",
                            "{n} 道题没来得及答：注意把控整场面试的时间。"),
-    "advice_rushed": ("{n} weak answer(s) used under a fifth of their time: the time was there to say more.",
+    "advice_rushed": ("{n} weak answer{s} used under a fifth of the time allowed: the time was there to say more.",
                       "{n} 道题答得不理想，却只用了不到五分之一的时间：时间充裕，可以多讲一些。"),
-    "advice_skipped": ("{n} question(s) skipped: in a real interview, say what you do know.",
+    "advice_skipped": ("{n} question{s} skipped: in a real interview, say what you do know.",
                        "跳过了 {n} 道题：真实面试中，哪怕只懂一部分也要说出来。"),
     # progress
     "first_session_html": ("This is your first session: the trend starts here. Come back with <code>interviewer drill</code>.",
@@ -105,6 +109,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "col_covered": ("Covered", "已答到"),
     "col_partly": ("Partly", "部分答到"),
     "col_missed": ("Missed", "漏答"),
+    "col_credit": ("Credit", "得分率"),
+    "coverage_note": ("Credit (the percentage at the end of each bar) is the covered weight plus half the partly "
+                      "covered weight.",
+                      "得分率（每条末尾的百分比）= 已答到的权重 + 部分答到的权重的一半。"),
     # study next
     "study_intro": ("The key points you missed most often across your history, weakest topic first. "
                     "A point drops off this list once an answer covers it in full.",
@@ -134,6 +142,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "weight": ("(weight {w})", "（权重 {w}）"),
     "weight_sp": (" (weight {w})", "（权重 {w}）"),
     "all_covered": ("Nothing: every key point covered.", "无：所有要点都答到了。"),
+    "none_missed_partly": ("Nothing missed entirely, but {n} point{s} only partly covered (see the left).",
+                           "没有完全漏掉的要点，但有 {n} 个要点只答到一部分（见左侧）。"),
     "key_points": ("Key points", "要点"),
     "misconceptions": ("Misconceptions", "误区"),
     "feedback": ("Feedback", "点评"),
@@ -184,9 +194,13 @@ def _lang(lang: str | None) -> str:
     return "zh" if lang == "zh" else "en"
 
 
-def t(key: str, lang: str | None = "en", **fields: object) -> str:
-    """The label ``key`` in ``lang`` (anything but "zh" is English), formatted with ``fields``."""
-    text = LABELS[key][LANGS.index(_lang(lang))]
+def t(key: str, lang: str | None = "en", table: dict[str, tuple[str, str]] | None = None, **fields: object) -> str:
+    """The label ``key`` in ``lang`` (anything but "zh" is English), formatted with ``fields``;
+    ``{s}`` is the English plural of the field ``n``. ``table``: another (English, Chinese) table
+    than the report's, such as the interview screen's."""
+    text = (LABELS if table is None else table)[key][LANGS.index(_lang(lang))]
+    if "n" in fields and "s" not in fields:
+        fields["s"] = plural_s(fields["n"])  # type: ignore[arg-type]
     return text.format(**fields) if fields else text
 
 
@@ -197,6 +211,12 @@ def value(v: str, lang: str | None = "en") -> str:
 
 def plural_s(n: int | float) -> str:
     return "" if n == 1 else "s"
+
+
+def plural(n: int | float, noun: str) -> str:
+    """An English count and its noun: ``1 question``, ``3 questions``, ``1.5 minutes``."""
+    number = f"{n:g}" if isinstance(n, float) else str(n)
+    return f"{number} {noun}{plural_s(n)}"
 
 
 class Labels:
@@ -212,8 +232,6 @@ class Labels:
 
     def f(self, key: str, **fields: object) -> str:
         """A label with fields; ``{s}`` is the English plural of the field ``n``."""
-        if "n" in fields and "s" not in fields:
-            fields["s"] = plural_s(fields["n"])  # type: ignore[arg-type]
         return t(key, self.lang, **fields)
 
     def v(self, v: str | None) -> str:

@@ -33,6 +33,7 @@ class SessionSettings(BaseModel):
     api_key_env: str | None = None
     router_config: str | None = None
     samples: int = 1
+    timeout: float | None = None  # seconds per request, when given on the command line
     lang: Literal["en", "zh"] = "en"
     banks: list[str] = Field(default_factory=list)
 

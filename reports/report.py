@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 
 from question_bank.models import Question
 from reports.records import AnswerRecord, SessionRecord, SessionSettings
-from reports.charts import band
+from reports.charts import band, coverage_shares
 from reports import labels
 from reports.labels import Labels
 from rubrics.verdict import MAX_SCORE, Flag
@@ -72,6 +72,11 @@ class QuestionReport(BaseModel):
         """Rubric weight covered fully, partly, not at all."""
         w = {c: sum(k.weight for k in self.key_points if k.credit == c) for c in ("full", "partial", "none")}
         return w["full"], w["partial"], w["none"]
+
+    @property
+    def coverage_percent(self) -> tuple[int, int, int, int]:
+        """Covered, partly covered and missed shares of the rubric weight in %, and the credit."""
+        return coverage_shares(*self.coverage)
 
 
 class TopicScore(BaseModel):
@@ -154,9 +159,10 @@ class SessionReport(BaseModel):
     finished_at: datetime | None
     status: str
     settings: SessionSettings
-    overall_score: float | None = Field(description="Mean over graded questions asked; unanswered count as 0.")
+    overall_score: float | None = Field(description="Mean over the graded answers (a skipped one is graded 0); questions "
+                                        "not reached and answers not graded are left out, as in topic mastery.")
     max_score: float = MAX_SCORE
-    answered: int
+    answered: int = Field(description="Questions with an answer typed (skipped ones are not answered).")
     graded: int
     ungraded: int
     pending: int
@@ -191,6 +197,11 @@ def report_for(store, session: SessionRecord, questions: dict[str, Question]) ->
 
 def _mean(xs: list[float]) -> float | None:
     return round(mean(xs), 2) if xs else None
+
+
+def _answered(r: QuestionReport) -> bool:
+    """Something was typed: a skipped (empty) answer is not an answered question."""
+    return bool(r.answer and r.answer.strip())
 
 
 def build_report(session: SessionRecord, answers: list[AnswerRecord], questions: dict[str, Question],
@@ -232,24 +243,23 @@ def build_report(session: SessionRecord, answers: list[AnswerRecord], questions:
         else:
             row.status = "not_reached"
         rows.append(row)
+    # Scores are means over graded answers, as topic mastery is: a skipped answer is graded 0, a
+    # question never reached (or not graded) says nothing about the candidate and is left out.
     graded = [r for r in rows if r.status == "graded"]
-    counted = graded + [r for r in rows if r.status == "not_reached"]
-    scores = [r.score or 0.0 for r in counted]
     topics = []
     for t in dict.fromkeys(r.topic for r in rows):
-        ts = [r.score or 0.0 for r in counted if r.topic == t]
-        topics.append(TopicScore(topic=t, score=_mean(ts),
-                                 answered=sum(1 for r in rows if r.topic == t and r.answer is not None)))
+        ts = [r.score or 0.0 for r in graded if r.topic == t]
+        topics.append(TopicScore(topic=t, score=_mean(ts), answered=sum(1 for r in rows if r.topic == t and _answered(r))))
     difficulties = [
-        DifficultyScore(difficulty=d, score=_mean([r.score or 0.0 for r in counted if r.difficulty == d]),
+        DifficultyScore(difficulty=d, score=_mean([r.score or 0.0 for r in graded if r.difficulty == d]),
                         questions=sum(1 for r in rows if r.difficulty == d))
         for d in ("easy", "medium", "hard", "unknown") if any(r.difficulty == d for r in rows)
     ]
     report = SessionReport(
         session_id=session.id, created_at=session.created_at, finished_at=session.finished_at,
         status=session.status, settings=session.settings,
-        overall_score=_mean(scores),
-        answered=sum(1 for r in rows if r.answer is not None),
+        overall_score=_mean([r.score or 0.0 for r in graded]),
+        answered=sum(1 for r in rows if _answered(r)),
         graded=len(graded), ungraded=sum(1 for r in rows if r.status == "ungraded"),
         pending=sum(1 for r in rows if r.status == "pending"),
         time_used_seconds=round(sum(r.seconds_used for r in rows), 1),

@@ -65,3 +65,24 @@ def make_llm_judge(llm_server: LLMServer) -> Callable[..., object]:
 def example_question() -> Question:
     """A hand-written bilingual question with weighted key points and a misconception."""
     return load_file(EXAMPLE_BANK)[0]
+
+
+@pytest.fixture
+def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> Callable[..., tuple[int, str, str]]:
+    """``cli("history", "--json", ...)`` runs the `interviewer` entry point in this process, as a new
+    process would (warnings said once per process are said again): (exit status, stdout, stderr)."""
+    import sys
+
+    from interviewer import notices
+    from interviewer.cli import main
+
+    def run(*args: str) -> tuple[int, str, str]:
+        notices._said.clear()
+        monkeypatch.setattr(sys, "argv", ["interviewer", *args])
+        with pytest.raises(SystemExit) as exit_info:
+            main()
+        out = capsys.readouterr()
+        return int(exit_info.value.code or 0), out.out, out.err
+
+    monkeypatch.setenv("INTERVIEWER_BANK", "")
+    return run

@@ -71,12 +71,15 @@ def test_ungraded_answers_are_left_out_and_unknown_questions_kept():
     assert m.loc["attn", "answers"] == 1 and "unknown" in m.index
 
 
-def test_session_trend_counts_unreached_questions_as_zero():
+def test_session_trend_leaves_unreached_questions_out_as_mastery_does():
     sessions, answers = history([[("attn-00", 8.0), ("rag-00", 6.0)], [("attn-01", 4.0)]])
     sessions[1].plan.append("rag-01")  # asked but never reached
-    t = an.session_trend(an.answers_frame(answers, BANK.questions, sessions), sessions)
-    assert t["score"].tolist() == pytest.approx([7.0, 2.0])
+    df = an.answers_frame(answers, BANK.questions, sessions)
+    t = an.session_trend(df, sessions)
+    assert t["score"].tolist() == pytest.approx([7.0, 4.0])
+    assert t["answered"].tolist() == [2, 1] and t["questions"].tolist() == [2, 2]
     assert t["mode"].tolist() == ["start", "start"]
+    assert an.topic_mastery(df.query("session_id == 's001'"))["mean"].tolist() == [4.0]
 
 
 def test_most_missed_drops_points_learned_since():

@@ -138,3 +138,32 @@ def test_json_schema_is_generated_from_models():
     assert set(q["required"]) >= {"id", "topic", "difficulty", "text", "reference_answer"}
     assert q["properties"]["difficulty"]["enum"] == ["easy", "medium", "hard"]
     json.dumps(schema)  # serialisable for editors
+
+
+def test_validate_reports_every_mistake_of_every_file(tmp_path, cli):
+    """One line per mistake, in every file of a folder, not just the first with "(+2 more)"."""
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    _write(folder, {"topic": "t", "questions": [_question("Bad Id"), _question("q-2", difficulty="extreme")]}, "a.yaml")
+    (folder / "b.yaml").write_text("topic: t\nquestions:\n  - id: q-3\n    difficulty: easy\n    text: {en: q}\n",
+                                   encoding="utf-8")
+    (folder / "c.yaml").write_text("questions: [\n", encoding="utf-8")
+    _write(folder, {"topic": "t", "questions": [_question("q-ok")]}, "d.yaml")
+    code, _, err = cli("bank", "validate", str(folder))
+    assert code == 1
+    lines = err.splitlines()
+    assert len(lines) == 5 and lines[-1] == "4 mistakes in 3 files", lines
+    mistakes = lines[:-1]
+    assert all(ln.startswith("error: ") and "more" not in ln for ln in mistakes)
+    assert any("a.yaml:" in ln and "'Bad Id', field id" in ln for ln in mistakes)
+    assert any("a.yaml:" in ln and "'q-2', field difficulty" in ln for ln in mistakes)
+    assert any("b.yaml:3:" in ln and "field reference_answer" in ln for ln in mistakes)
+    assert any("c.yaml:" in ln and "invalid YAML" in ln for ln in mistakes)
+
+
+def test_loading_a_bank_with_several_mistakes_names_the_first_and_counts_the_rest(tmp_path):
+    p = _write(tmp_path, {"topic": "t", "questions": [_question("Bad Id"), _question("q-2", difficulty="extreme")]})
+    with pytest.raises(BankError) as e:
+        load_bank([p], include_builtin=False)
+    assert "field id" in str(e.value) and "(+1 more; `interviewer bank validate` lists each)" in str(e.value)
+    assert len(e.value.problems) == 2

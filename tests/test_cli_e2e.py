@@ -120,6 +120,7 @@ def test_huge_answer_is_stored_in_full_and_graded_truncated(tmp_path):
         (["start", "--lang", "fr", "--answers", "{ans}"], "--lang 'fr' is not supported"),
         (["start", "--answers", "{bad}"], "not valid JSON"),
         (["start", "--answers", "{missing}"], "cannot read answers file"),
+        (["start", "--answers", "{empty}"], "has no answers"),
         (["start", "--bank", "{missing}", "--answers", "{ans}"], "no such bank file or folder"),
         (["report", "nope"], "no session 'nope'"),
         (["resume"], "no unfinished session"),
@@ -130,7 +131,9 @@ def test_bad_input_is_one_line_error(tmp_path, args, expected):
     ans = answers_file(tmp_path, [{"answer": "x"}])
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"answer": "ok"}\n{not json}\n', encoding="utf-8")
-    subs = {"{ans}": str(ans), "{bad}": str(bad), "{missing}": str(tmp_path / "missing.jsonl")}
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("\n  \n", encoding="utf-8")
+    subs = {"{ans}": str(ans), "{bad}": str(bad), "{missing}": str(tmp_path / "missing.jsonl"), "{empty}": str(empty)}
     args = [subs.get(a, a) for a in args]
     line = one_line_error(run(*args, data_dir=None if args[0] == "bank" else tmp_path / "data"))
     assert expected in line
@@ -189,3 +192,16 @@ def test_missing_provider_key_is_caught_before_the_interview(tmp_path, monkeypat
                               "anthropic/claude-3-5-haiku-latest", data_dir=tmp_path / "d"))
     assert "ANTHROPIC_API_KEY" in line and "--api-key-env" in line
     assert "no session" in one_line_error(run("report", "latest", data_dir=tmp_path / "d"))  # nothing was started
+
+
+def test_a_short_answers_file_warns_and_ends_the_interview_after_its_last_line(tmp_path):
+    lines = answers_file(tmp_path, [{"answer": "Attention weighs values by query-key similarity."}])
+    proc = run("start", "--count", "3", "--seed", "4", "--answers", str(lines), data_dir=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.splitlines() == [
+        "warning: the answers file has 1 answer for 3 questions: the interview ends after the last one, "
+        "and the other 2 questions are not reached (left out of the score)"]
+    report = latest_json(tmp_path)
+    assert report["status"] == "finished"
+    assert [q["status"] for q in report["questions"]] == ["graded", "not_reached", "not_reached"]
+    assert report["overall_score"] == report["questions"][0]["score"]  # no invented zeros

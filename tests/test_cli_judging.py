@@ -161,6 +161,12 @@ def test_start_with_an_llm_judge_then_regrade_the_failures(llm_server, tmp_path)
     assert again.returncode == 0, again.stderr
     rows = json.loads(again.stdout)["regraded"]
     assert rows and all(r["status"] == "graded" for r in rows)
+    # the saved reports are written again, not left saying "– / 10, 2 ungraded"
+    reports = json.loads(again.stdout)["reports"]
+    assert sorted(Path(p).suffix for p in reports) == [".html", ".json", ".md"]
+    saved = json.loads(Path(next(p for p in reports if p.endswith(".json"))).read_text(encoding="utf-8"))
+    assert saved["ungraded"] == 0 and saved["graded"] == 2 and saved["overall_score"] is not None
+    assert "ungraded" not in Path(next(p for p in reports if p.endswith(".md"))).read_text(encoding="utf-8").split("##")[0]
     nothing = run("regrade", "latest", data_dir=tmp_path / "b")
     assert nothing.returncode == 0 and "nothing to regrade" in nothing.stdout
 

@@ -53,10 +53,12 @@ def test_difficulty_filter(bank):
 
 
 def test_count_above_matches_says_how_many(bank):
-    with pytest.raises(UserError, match=r"--count 4 is more than the 3 question\(s\) in topic\(s\) c"):
+    with pytest.raises(UserError, match=r"--count 4 is more than the 3 questions in topic c; use --count 3 or fewer"):
         draw_questions(bank, ["c"], "mixed", 4)
-    with pytest.raises(UserError, match=r"more than the 1 question\(s\).*at difficulty hard"):
+    with pytest.raises(UserError, match=r"more than the 1 question in topic c at difficulty hard"):
         draw_questions(bank, ["c"], "hard", 2)
+    with pytest.raises(UserError, match=r"more than the 12 questions in topics a, c"):
+        draw_questions(bank, ["a", "c"], "mixed", 13)
 
 
 def test_unknown_topic_lists_known(bank):
@@ -73,3 +75,32 @@ def test_pinned_questions_keep_their_position(bank):
 def test_exclude(bank):
     ids = draw_questions(bank, ["c"], "mixed", 2, seed=1, exclude=["c-00"])
     assert "c-00" not in ids
+
+
+def test_mixed_spans_the_difficulties_at_every_count_with_the_bundled_bank():
+    """Every topic listing its medium questions first once made every default interview all
+    medium; a mixed draw must span easy to hard and stay balanced over difficulties and topics."""
+    from question_bank.loader import load_bank
+
+    real = load_bank()
+    for count in range(3, 45):
+        for seed in range(12):
+            ids = draw_questions(real, [], "mixed", count, seed=seed)
+            diffs = Counter(real.get(i).difficulty for i in ids)
+            assert set(diffs) == {"easy", "medium", "hard"}, (count, seed, diffs)
+            assert max(diffs.values()) - min(diffs.values()) <= 1, (count, seed, diffs)
+            topics = Counter(real.get(i).topic for i in ids)
+            assert len(topics) == min(count, len(real.topics)) and max(topics.values()) - min(topics.values()) <= 1
+
+
+def test_mixed_balances_a_few_topics_too(bank):
+    for seed in range(20):
+        ids = draw_questions(bank, ["a", "b"], "mixed", 4, seed=seed)
+        diffs = Counter(bank.get(i).difficulty for i in ids)
+        assert set(diffs) == {"easy", "medium", "hard"}, diffs
+        assert Counter(bank.get(i).topic for i in ids) == {"a": 2, "b": 2}
+
+
+def test_pinned_questions_count_toward_the_balance(bank):
+    ids = draw_questions(bank, ["a"], "mixed", 3, seed=2, pinned={0: "b-02"})  # b-02 is hard
+    assert sorted(bank.get(i).difficulty for i in ids) == ["easy", "hard", "medium"]

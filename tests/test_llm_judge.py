@@ -236,7 +236,63 @@ def test_timeout_is_retried_then_ungraded(llm_server, make_llm_judge, example_qu
     llm_server.reset()
     llm_server.set_default(Reply(content=json.dumps(verdict()), delay=1.0))
     v = make_llm_judge(timeout=0.3, retries=1).grade(example_question, GOOD)
-    assert v.status == "ungraded" and "Timeout" in v.reason and llm_server.count == 2
+    assert v.status == "ungraded" and llm_server.count == 2
+    assert v.reason.startswith(f"cannot reach the judge: no reply from 127.0.0.1:{llm_server.port} in time (timed out)")
+
+
+def closed_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_refused_connection_is_named_as_such_not_as_http_500(llm_server, make_llm_judge, example_question):
+    port = closed_port()
+    v = grade_answer(make_llm_judge(api_base=f"http://127.0.0.1:{port}/v1", retries=1), example_question, GOOD)
+    assert v.status == "ungraded"
+    assert v.reason == f"cannot reach the judge: connection refused by 127.0.0.1:{port} after 2 attempts"
+
+
+def test_dropped_connection_and_failed_dns_are_named():
+    """A DNS failure cannot be produced without asking a resolver, so the chain litellm raises is
+    rebuilt here: litellm's error, from openai's, from the socket's."""
+    import socket
+
+    from rubrics.llm.errors import describe_error
+
+    def raised(*chain: BaseException) -> BaseException:
+        try:
+            try:
+                try:
+                    raise chain[2]
+                except BaseException as low:
+                    raise chain[1] from low
+            except BaseException as mid:
+                raise chain[0] from mid
+        except BaseException as top:
+            return top
+
+    class InternalServerError(Exception):
+        status_code = 500
+
+    class APIConnectionError(Exception):
+        pass
+
+    class RemoteProtocolError(Exception):
+        pass
+
+    dns = raised(InternalServerError("Connection error."), APIConnectionError("Connection error."),
+                 socket.gaierror(-2, "Name or service not known"))
+    assert describe_error(dns, 3) == "cannot reach the judge: host not found (DNS lookup failed) after 3 attempts"
+    dropped = raised(InternalServerError("Connection error."), APIConnectionError("Connection error."),
+                     RemoteProtocolError("peer closed connection"))
+    assert describe_error(dropped, 1) == "cannot reach the judge: connection dropped mid-reply after 1 attempt"
+    http = raised(InternalServerError("boom"), APIConnectionError("x"), ValueError("y"))
+    assert "cannot reach" in describe_error(http, 1)  # a connection error of unknown kind still says so
+    plain = InternalServerError("upstream overloaded")
+    assert describe_error(plain, 2) == "provider error: InternalServerError (HTTP 500) after 2 attempts: upstream overloaded"
 
 
 def test_auth_errors_are_not_retried(llm_server, make_llm_judge, example_question):

@@ -86,9 +86,9 @@ def test_json_keeps_v1_fields_and_adds_v2(report):
     assert [k["credit"] for k in q0["key_points"]] == ["full", "partial", "none"]
     assert q0["misconceptions"][0]["evidence"] == "rm -rf /"
     assert q0["reference_answer"] and q0["follow_ups"] == ["And then, for attn-00?"]
-    # overall: graded 2 + not reached 1 (as 0); the ungraded one is left out
+    # overall: the 2 graded answers; the one not reached and the ungraded one are left out, as in mastery
     s0 = min((2 * 1 + 0.5) / 4 * 10 - MIN_MISCONCEPTION_PENALTY, wrong_claim_cap(0.5))  # a minor misconception (penalty 1)
-    assert r["overall_score"] == pytest.approx((s0 + 10 + 0) / 3, abs=0.01)
+    assert r["overall_score"] == pytest.approx((s0 + 10) / 2, abs=0.01)
     assert {d["difficulty"]: d["questions"] for d in r["difficulties"]} == {"easy": 2, "medium": 1, "hard": 1}
     assert r["time"]["timed_out"] == 1 and r["time"]["not_reached"] == 1 and r["time"]["advice"]
 
@@ -245,7 +245,7 @@ def test_en_session_report_unchanged_and_json_language_neutral():
         assert heading in page, heading
     assert md.startswith("# Drill report\n") and "\nKey points:\n" in md and "\nYour answer:\n" in md
     assert "missed 1.0 of 1 time ·" in page or "missed 1.0 of 2 times ·" in page
-    assert "1 answer(s) ran out of time: lead with the key points, then add detail." in en.time.advice
+    assert "1 answer ran out of time: lead with the key points, then add detail." in en.time.advice
     # JSON: same keys and values in both languages, bar the language itself, the question/reference
     # texts the bank holds per language, and the free-text advice.
     a, b = json.loads(render(en, "json")), json.loads(render(zh, "json"))
@@ -256,3 +256,28 @@ def test_en_session_report_unchanged_and_json_language_neutral():
         qa.pop("reference_answer"), qb.pop("reference_answer"), qa.pop("follow_ups"), qb.pop("follow_ups")
         assert qa == qb
     assert a == b
+
+
+def test_overall_and_mastery_agree_that_unreached_questions_are_left_out():
+    """Ctrl-Q after one answer of 3.8 once gave "Overall 1.2" (two questions not reached as 0)
+    while topic mastery ignored them; both now leave them out, and the report says so."""
+    from reports import analytics as an
+    from tests.history_helpers import answer
+
+    qs = bank()
+    s = SessionRecord(id="quit", created_at=T0, status="finished", settings=SessionSettings(count=3),
+                      plan=["attn-00", "rag-00", "rag-01"])
+    answers = [answer("quit", 0, "attn-00", 3.8, T0),
+               AnswerRecord(session_id="quit", position=1, question_id="rag-00", answer="", ended="skipped",
+                            submitted_at=T0, verdict=Verdict(question_id="rag-00", judge="offline"))]
+    r = build_report(s, answers, qs)
+    assert r.overall_score == pytest.approx((3.8 + 0) / 2)  # the skip counts 0, the unreached rag-01 is left out
+    assert r.answered == 1 and r.graded == 2
+    assert [t.score for t in r.topics] == [pytest.approx(3.8), 0.0]
+    df = an.answers_frame(answers, qs, [s])
+    assert an.session_trend(df, [s])["score"].tolist() == [pytest.approx(r.overall_score)]
+    assert an.overall_mean(df) == pytest.approx(r.overall_score)
+    md = render(r, "md")
+    assert "Questions not reached and answers not graded are left out, as in topic mastery." in md
+    assert "1 answered of 3" in md
+    assert "Questions not reached and answers not graded are left out" in render(r, "html")

@@ -255,6 +255,52 @@ def test_draft_survives_an_interruption_and_is_dropped_with_the_answer(tmp_path,
     assert src.turns[0].draft == "half an answer about alpha"
     full = plan_allowances([bank.get(q) for q in s.plan], s.settings)[0]
     assert src.turns[0].seconds_allowed == pytest.approx(full - 40.0)  # the crashed question's clock went on
+    assert src.turns[0].interview_seconds_left == pytest.approx(s.settings.minutes * 60 - 40.0)  # and the interview's
     assert src.turns[1].draft == ""
     assert store.get_draft(s.id, 0) == ("", 0.0)  # deleted with the submitted answer
     assert store.conn.execute("SELECT count(*) FROM drafts").fetchone()[0] == 0
+
+
+def test_resume_gives_exactly_the_time_left_at_the_pause(tmp_path, bank):
+    """A question paused with 17 s left once came back with 30 s (and its allowance grew): resume
+    gives the 17 s, and the recorded allowance stays the question's own."""
+    store = Store.open(tmp_path)
+    s = _session(store, bank, n=3, minutes=3.0)
+    full = plan_allowances([bank.get(q) for q in s.plan], s.settings)
+    first = ListSource([Reply("alpha", full[0] + 5, ended="timed_out"), Reply("beta so far", full[1] - 17, pause=True)])
+    run_session(store, bank, s, first, BackgroundGrader(store, CountingJudge()))
+    src = ListSource([Reply("beta so far, done", 10.0), None])
+    run_session(store, bank, store.get_session(s.id), src, BackgroundGrader(store, CountingJudge()))
+    resumed = src.turns[0]
+    assert resumed.seconds_allowed == pytest.approx(17.0)
+    assert resumed.interview_seconds_left == pytest.approx(180 - (full[0] + 5) - (full[1] - 17))
+    answer = store.answers(s.id)[1]
+    assert answer.seconds_allowed == pytest.approx(full[1]) and answer.seconds_used == pytest.approx(full[1] - 7)
+
+
+def test_a_question_whose_time_ran_out_before_the_crash_is_submitted_as_typed(tmp_path, bank):
+    store = Store.open(tmp_path)
+    s = _session(store, bank, n=2)
+    full = plan_allowances([bank.get(q) for q in s.plan], s.settings)
+    store.save_draft(s.id, 0, "all I had", full[0] + 3)
+    src = ListSource([Reply("beta", 1.0)])
+    run_session(store, bank, store.get_session(s.id), src, BackgroundGrader(store, CountingJudge()))
+    assert [t.position for t in src.turns] == [1]  # not asked again with time it no longer has
+    a = store.answers(s.id)[0]
+    assert (a.answer, a.ended, a.seconds_allowed) == ("all I had", "timed_out", pytest.approx(full[0]))
+
+
+def test_autosave_keeps_the_interview_clock_even_when_the_text_does_not_change(tmp_path, bank):
+    store = Store.open(tmp_path)
+    s = _session(store, bank, n=2)
+
+    class IdleThenDies(ListSource):
+        def ask(self, turn):
+            turn.save_draft("same text", 12.0)
+            turn.save_draft("same text", 21.0)  # no typing in between: the clock still counts
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_session(store, bank, s, IdleThenDies([]), BackgroundGrader(store, CountingJudge()))
+    assert store.get_draft(s.id, 0) == ("same text", 21.0)
+    assert store.get_session(s.id).elapsed_seconds == pytest.approx(21.0)

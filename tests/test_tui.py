@@ -1,8 +1,10 @@
 """The real prompt_toolkit interview screen, driven through a pipe: typing, submitting, skipping,
-finishing early, and a time-out that submits what was typed."""
+finishing early, and a time-out that submits what was typed; keys that would lose credit ask
+first; and what the screen shows, rendered into a virtual terminal (pyte) at small sizes."""
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 
@@ -11,6 +13,7 @@ from prompt_toolkit.application import create_app_session
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
+from interviewer.judge_loader import JudgeStatus
 from interviewer.session import Turn
 from interviewer.tui import TerminalAnswers
 from tests.helpers import make_question
@@ -49,14 +52,34 @@ def test_escape_enter_submits():
     assert (reply.text, reply.ended) == ("short answer", "submitted")
 
 
-def test_skip_with_ctrl_n():
-    reply = _ask([0.1, "half a thought", 0.1, "\x0e"], _turn())
-    assert reply.ended == "skipped" and reply.text == "half a thought"
+def test_skip_with_ctrl_n_on_an_empty_editor_needs_no_confirmation():
+    reply = _ask([0.1, "\x0e"], _turn())
+    assert reply.ended == "skipped" and reply.text == ""
 
 
-def test_finish_early_with_ctrl_q_keeps_text():
-    reply = _ask([0.1, "final words", 0.1, "\x11"], _turn())
-    assert reply.finish and reply.ended == "submitted" and reply.text == "final words"
+def test_skip_with_text_typed_asks_and_then_grades_the_text():
+    """Ctrl-N with text used to score the text 0: it now asks, and a confirmed skip submits it."""
+    reply = _ask([0.1, "half a thought", 0.1, "\x0e", 0.1, "n", 0.1, " and more", 0.1, "\x0e", 0.1, "y"], _turn())
+    assert reply.ended == "submitted" and reply.text == "half a thought and more"  # "n" was an answer, not text
+
+
+def test_submitting_an_empty_editor_asks_first():
+    reply = _ask([0.1, "\x04", 0.1, "x", 0.1, "late idea", 0.1, "\x04"], _turn())
+    assert (reply.ended, reply.text) == ("submitted", "late idea")  # any other key: back to typing
+    reply = _ask([0.1, "\x04", 0.1, "y"], _turn())
+    assert (reply.ended, reply.text) == ("skipped", "")
+
+
+def test_finish_early_with_ctrl_q_asks_then_keeps_text():
+    reply = _ask([0.1, "final words", 0.1, "\x11", 0.1, "\x1b", 0.3, "!", 0.1, "\x11", 0.1, "Y"], _turn())
+    assert reply.finish and reply.ended == "submitted" and reply.text == "final words!"
+
+
+def test_ctrl_q_on_the_last_question_needs_no_confirmation():
+    turn = _turn()
+    turn.position = turn.total - 1
+    reply = _ask([0.1, "last words", 0.1, "\x11"], turn)
+    assert reply.finish and reply.text == "last words"
 
 
 def test_ctrl_c_pauses_and_keeps_text():
@@ -98,5 +121,124 @@ def test_draft_is_autosaved_while_typing_and_restored():
         t.join(5)
     assert reply.text == "restored start and more"  # typing continued after the restored draft
     assert saved and saved[-1] == "restored start and more"
-    assert len(saved) == len(set(saved))  # only saved when the text changed
-    assert seconds == sorted(seconds) and 0 < seconds[-1] < 5  # with the time spent so far
+    assert len(saved) >= 2  # saved again with the same text: the time spent must reach the disk too
+    assert seconds == sorted(seconds) and len(set(seconds)) == len(seconds) and 0 < seconds[-1] < 5
+
+
+# --- what the screen shows, in a virtual terminal ----------------------------------------------
+
+LONG = ("Explain in detail how multi-head attention differs from multi-query attention and grouped-query attention, "
+        "what each costs in KV-cache memory during autoregressive decoding, how the number of key-value heads trades "
+        "quality for speed, and which large language models use which variant and why the parameters matter.")
+
+
+class Terminal:
+    """A pyte screen of ``cols`` x ``rows`` that the application draws into through a real VT100 output."""
+
+    def __init__(self, cols: int, rows: int):
+        import pyte
+        from prompt_toolkit.data_structures import Size
+        from prompt_toolkit.output.vt100 import Vt100_Output
+
+        self.screen = pyte.Screen(cols, rows)
+        stream = pyte.Stream(self.screen)
+
+        class Sink:
+            encoding = "utf-8"
+
+            def write(self, data: str) -> None:
+                stream.feed(data)
+
+            def flush(self) -> None:
+                pass
+
+        self.output = Vt100_Output(Sink(), lambda: Size(rows=rows, columns=cols), term="xterm", enable_cpr=False)
+
+    @property
+    def rows(self) -> list[str]:
+        return [row.rstrip() for row in self.screen.display]
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.rows)
+
+
+def _show(turn: Turn, cols: int, rows: int, keys: list[str | float], status=None) -> list[str]:
+    """The screen (one string per row) after each ``"snap"`` in ``keys``; ends the question with Ctrl-C."""
+    term = Terminal(cols, rows)
+    snaps: list[str] = []
+    with create_pipe_input() as inp, create_app_session(input=inp, output=term.output):
+        def feed():
+            for k in [*keys, "\x03"]:
+                if isinstance(k, float):
+                    time.sleep(k)
+                elif k == "snap":
+                    time.sleep(0.4)  # a few refresh ticks
+                    snaps.append(term.text)
+                else:
+                    inp.send_text(k)
+
+        t = threading.Thread(target=feed, daemon=True)
+        t.start()
+        TerminalAnswers(input=inp, output=term.output, tick=0.05, status=status).ask(turn)
+        t.join(10)
+    return snaps
+
+
+def _long_turn(lang: str = "en") -> Turn:
+    q = make_question("q-1", "attention")
+    q.text.en = LONG
+    q.text.zh = "请详细解释多头注意力、多查询注意力和分组查询注意力的区别，以及它们在自回归解码时的 KV cache 显存开销。"
+    return Turn(q, 0, 5, 300.0, 1500.0, lang)
+
+
+def _words_intact(screen: str, question: str, typed: str = "") -> None:
+    """Every word shown in the question's rows and the editor's rows is a whole word of its text."""
+    rows = [re.sub(r"\s[v^]$", "", row) for row in screen.splitlines()]  # the editor's scrollbar arrows
+    rule = next(i for i, row in enumerate(rows) if row.startswith("─"))
+    clock = next(i for i, row in enumerate(rows) if row.startswith(" ⏱"))
+    for part, text in ((rows[1:rule], question), (rows[rule + 1:clock], typed)):
+        shown = " ".join(part).split()
+        assert set(shown) <= set(text.split()), f"broken words: {set(shown) - set(text.split())}"
+
+
+@pytest.mark.timeout(30)
+def test_80x24_wraps_at_words_and_shows_every_key_and_the_judge_status():
+    typed = "The parameters of grouped query attention are shared between heads so the cache shrinks a lot " * 2
+    status = JudgeStatus("openai/x")
+    status.set("ready", seconds=0.4)
+    (screen,) = _show(_long_turn(), 80, 24, [0.2, typed, "snap"], status=status)
+    flat = " ".join(screen.split())
+    assert LONG in flat  # the whole question, in order, at 80 columns
+    for key in ("Ctrl-D", "Esc Enter: submit", "Ctrl-N: skip", "Ctrl-Q: finish the interview", "Ctrl-C: pause"):
+        assert key in flat, screen
+    assert "judge openai/x: ready" in screen and re.search(r"⏱ question \d\d:\d\d · interview \d\d:\d\d", screen) and "32 words" in screen
+    _words_intact(screen, LONG, typed)
+
+
+@pytest.mark.timeout(30)
+def test_60x14_scrolls_a_long_question_and_keeps_the_keys():
+    first, scrolled, end = _show(_long_turn(), 60, 14, [0.2, "snap", "\x1b[6~", "snap", "\x1b[6~", "\x1b[6~", "snap"])
+    assert "Explain in detail" in first and "PgDn" in first and "why the parameters matter." not in first
+    assert "Explain in detail" not in scrolled
+    assert "why the parameters matter." in " ".join(end.split()) and "PgUp" in end
+    for screen in (first, scrolled, end):
+        assert len(screen.splitlines()) == 14
+        flat = " ".join(screen.split())
+        assert "Ctrl-C: pause" in flat and "Ctrl-D" in flat and "⏱" in screen
+        _words_intact(screen, LONG)
+
+
+@pytest.mark.timeout(30)
+def test_the_confirmation_is_never_cut_on_a_small_screen():
+    (screen,) = _show(_long_turn(), 60, 14, [0.2, "some text", "\x0e", "snap", "n"])
+    assert "Skip with an answer typed? It is submitted and graded as it stands. y: submit and move on · any " \
+           "other key: keep answering" in " ".join(screen.split())
+
+
+@pytest.mark.timeout(30)
+def test_chinese_session_screen_is_in_chinese_and_counts_characters():
+    (screen,) = _show(_long_turn("zh"), 80, 24, [0.2, "注意力机制 uses softmax", "snap"])
+    assert "第 1/5 题" in screen and "简单" in screen and re.search(r"本题剩余 \d\d:\d\d · 整场剩余 \d\d:\d\d", screen)
+    assert "已写 7 字" in screen  # five characters and two English words
+    assert "Ctrl-C：暂停" in screen and "words" not in screen

@@ -30,6 +30,7 @@ from typing import Any
 
 from question_bank.models import Question, Rubric
 from rubrics.judge import CallLog, LLMCall, VerdictCache
+from rubrics.llm.errors import describe_error as _describe
 from rubrics.llm.output import JudgeOutput, OutputError, output_schema, parse_judgement
 from rubrics.llm.prompt import PROMPT_VERSION, build_messages, neutralize, repair_message, template_fingerprint
 from rubrics.text import contains_normalized, normalize
@@ -667,12 +668,3 @@ def _retry_after(e: Exception) -> float | None:
             continue
     return None
 
-
-def _describe(e: Exception, attempts: int) -> str:
-    status = _status(e)
-    msg = " ".join(str(e).split())
-    for prefix in ("litellm.", "OpenAIException - "):
-        msg = msg.replace(prefix, "")
-    tag = f"{type(e).__name__}" + (f" (HTTP {status})" if status else "")
-    tries = f" after {attempts} attempt{'s' if attempts != 1 else ''}"
-    return f"provider error: {tag}{tries}: {msg[:240]}"
