@@ -157,7 +157,9 @@ def compile_claim(raw: str, ordered: bool = False, origin: str = "") -> Claim | 
         w = m.group()
         if not free(m.start(), m.end()):
             continue
-        if w in _NEG_WORDS_EN or (w in STOPWORDS_EN and w not in POLARITY_REQUIRED_EN and w not in NUMBER_WORDS_EN):
+        if w in _NEG_WORDS_EN or (
+            w in STOPWORDS_EN and w not in POLARITY_REQUIRED_EN and w not in NUMBER_WORDS_EN and _pole_words(w) is None
+        ):
             continue
         sl = _latin_slot(w, w, asr.polarity(m.start()), m.start(), concept=False)
         if sl:
