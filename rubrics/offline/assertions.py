@@ -88,7 +88,8 @@ _REPORTED_ZH = re.compile(
 # A verdict on the claim just made: "X is a myth", "X 是错误的".
 _REFUTED_AFTER = re.compile(
     r"(?:\b(?:is|are|was|were)\s+(?:a\s+|an\s+|simply\s+|just\s+|completely\s+)?(?:common\s+)?"
-    r"(?:myth|misconception|wrong|false|incorrect|not\s+true|not\s+correct|mistaken|not\s+the\s+case)\b)"
+    r"(?:myth|misconception|wrong|false|incorrect|not\s+true|not\s+correct|mistaken|not\s+the\s+case|a\s+mistake"
+    r"|the\s+wrong\s+(?:direction|choice|way|approach|answer|conclusion))\b)"
     r"|(?:(?:的说法|这种说法|这个说法|的观点|这种观点)?(?:是|都是)?(?:错误的|错的|不对|不正确|误解|误区|不成立))"
 )
 _CONTRAST_ZH = re.compile(r"[；;]|但是|但|然而|不过|可是|却|，而|,而|而是|其实|实际上|事实上")

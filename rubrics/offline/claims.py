@@ -72,6 +72,7 @@ class Slot:
     pos: int  # order in the phrasing
     required: bool = False  # a polarity or comparison word: the claim is another claim without it
     verbal: bool = False  # negated in the phrasing by a predicate's negation ("does not subtract")
+    pole: tuple[int, int] | None = None  # (group, pole) in the antonym table: matched by exact form
 
 
 @dataclass(frozen=True)
@@ -116,6 +117,7 @@ def _latin_slot(word: str, surface: str, positive: bool, pos: int, concept: bool
     if not sp:
         return None
     required = surface in POLARITY_REQUIRED_EN or surface in NUMBER_WORDS_EN or word.isdigit() or pole is not None
+    pole_id = _pole_index().get(fold_term(surface).replace(" ", "")) if pole else None
     if required:
         weight = 1.0
     elif concept:
@@ -125,7 +127,7 @@ def _latin_slot(word: str, surface: str, positive: bool, pos: int, concept: bool
         weight = W_SYMBOL
     else:
         weight = term_weight(word)
-    return Slot(key=_slot_key(sp, surface), spellings=sp, weight=weight, positive=positive, pos=pos, required=required)
+    return Slot(key=_slot_key(sp, surface), spellings=sp, weight=weight, positive=positive, pos=pos, required=required, pole=pole_id)
 
 
 @lru_cache(maxsize=20_000)
@@ -193,12 +195,14 @@ def compile_claim(raw: str, ordered: bool = False, origin: str = "") -> Claim | 
             ids = g.lookup(core)
             entry = g.expand_entry(core) if ids else core
             pole = _pole_words(core)
+            pole_id = None
             if pole:
                 entry = "|".join(dict.fromkeys([*entry.split("|"), *pole]))
                 polar, weight = True, 1.0
+                pole_id = _pole_index().get(fold_term(core).replace(" ", ""))
             sp = compile_entry(entry)
             if sp:
-                slots.append((off, Slot(key=_slot_key(sp, core), spellings=sp, weight=weight, positive=asr.polarity(off), pos=off, required=polar)))
+                slots.append((off, Slot(key=_slot_key(sp, core), spellings=sp, weight=weight, positive=asr.polarity(off), pos=off, required=polar, pole=pole_id)))
     if not slots:
         return None
     slots = [(off, sl if sl.positive else _with_verbal(sl, asr.verbal(off))) for off, sl in slots]
@@ -209,12 +213,12 @@ def compile_claim(raw: str, ordered: bool = False, origin: str = "") -> Claim | 
         if sl.key in seen:
             continue
         seen.add(sl.key)
-        out.append(Slot(key=sl.key, spellings=sl.spellings, weight=sl.weight, positive=sl.positive, pos=len(out), required=sl.required, verbal=sl.verbal))
+        out.append(Slot(key=sl.key, spellings=sl.spellings, weight=sl.weight, positive=sl.positive, pos=len(out), required=sl.required, verbal=sl.verbal, pole=sl.pole))
     return Claim(raw=raw, slots=tuple(out), ordered=ordered, origin=origin)
 
 
 def _with_verbal(sl: Slot, verbal: bool) -> Slot:
-    return Slot(key=sl.key, spellings=sl.spellings, weight=sl.weight, positive=sl.positive, pos=sl.pos, required=sl.required, verbal=verbal)
+    return Slot(key=sl.key, spellings=sl.spellings, weight=sl.weight, positive=sl.positive, pos=sl.pos, required=sl.required, verbal=verbal, pole=sl.pole)
 
 
 # ------------------------------------------------------------------------------------------
@@ -272,7 +276,7 @@ def flips(claim: Claim) -> list[Claim]:
             sp = compile_entry("|".join(pole))
             if not sp:
                 continue
-            new = Slot(key="flip:" + "|".join(pole), spellings=sp, weight=max(sl.weight, 1.0), positive=sl.positive, pos=sl.pos, required=True)
+            new = Slot(key="flip:" + "|".join(pole), spellings=sp, weight=max(sl.weight, 1.0), positive=sl.positive, pos=sl.pos, required=True, pole=(gi, pj))
             slots = claim.slots[:i] + (new,) + claim.slots[i + 1 :]
             out.append(Claim(raw=f"{claim.raw} [{sl.spellings[0].text} -> {pole[0]}]", slots=slots, ordered=True, origin="flip"))
     return out
@@ -292,6 +296,24 @@ class AnswerView:
 
     topic_slots: dict[str, Slot] = field(default_factory=dict)
 
+    def _exact(self, sp: Spelling) -> list[tuple[int, int]]:
+        return [(self.doc.tok_start[p], self.doc.tok_end[p]) for p in self.doc.by_raw.get(sp.words[0], ())]
+
+    def opposite_in(self, segment: int, sl: Slot) -> bool:
+        """Whether ``segment`` also holds a word of another pole of ``sl``'s antonym group: a
+        sentence that says both sides ("kept the architecture and changed the training") asserts
+        neither as a contradiction."""
+        if sl.pole is None:
+            return False
+        gi, pi = sl.pole
+        for pj, pole in enumerate(_antonyms()[gi]):
+            if pj == pi:
+                continue
+            other = Slot(key="", spellings=compile_entry("|".join(pole)), weight=1.0, positive=True, pos=0, pole=(gi, pj))
+            if any(self.asr.seg(a) == segment for a, _ in self.occurrences(other, False)):
+                return True
+        return False
+
     def names_other(self, segment: int, topic: frozenset[str], own: frozenset[str]) -> bool:
         """Whether ``segment`` names a topic concept that is not one of ``own``."""
         for key in topic - own:
@@ -301,14 +323,17 @@ class AnswerView:
         return False
 
     def occurrences(self, sl: Slot, fuzzy: bool) -> list[tuple[int, int]]:
-        """Asserted occurrences (not in questions or reported claims) of any spelling."""
+        """Asserted occurrences (not in questions or reported claims) of any spelling. A word of
+        the antonym table is matched by its exact form: "decoding" must not stand for "decoder"."""
         out: list[tuple[int, int]] = []
+        exact = sl.pole is not None
         for sp in sl.spellings:
-            key = (sp, fuzzy)
-            hit = self._occ.get(key)
+            key = (sp, fuzzy, exact)
+            hit = self._occ.get(key)  # type: ignore[arg-type]
             if hit is None:
-                hit = [(a, b) for a, b in match_spelling(self.doc, sp, fuzzy=fuzzy) if self.asr.asserted(a)]
-                self._occ[key] = hit
+                found = self._exact(sp) if exact and not sp.cjk and len(sp.words) == 1 else match_spelling(self.doc, sp, fuzzy=fuzzy)
+                hit = [(a, b) for a, b in found if self.asr.asserted(a)]
+                self._occ[key] = hit  # type: ignore[index]
             out += hit
             if len(out) > 40:
                 break
@@ -427,6 +452,8 @@ def match_claim(view: AnswerView, claim: Claim, fuzzy: bool = True, implicit: fr
             order = _order([(claim.slots[i].pos, chosen[i][0]) for i in chosen])
             if claim.ordered and _crosses_clause(view.doc.text[lo:hi], claim.origin == "flip"):
                 continue  # a strict claim stays inside one clause
+            if claim.ordered and any(view.opposite_in(sid, claim.slots[i]) for i in chosen if claim.slots[i].pole):
+                continue
             flipped = any(
                 claim.slots[i].weight > W_SYMBOL and view.asr.polarity(chosen[i][0]) != claim.slots[i].positive for i in chosen
             )
@@ -435,11 +462,14 @@ def match_claim(view: AnswerView, claim: Claim, fuzzy: bool = True, implicit: fr
                 for i, sl in enumerate(claim.slots)
                 if i not in chosen
                 and i not in implied
-                and (sl.required or (claim.ordered and sl.weight >= 0.5) or (claim.ordered and len(claim.slots) < 3))
+                and (sl.required or (claim.ordered and sl.weight > W_SYMBOL) or (claim.ordered and len(claim.slots) < 3))
             ]
             # A strict claim of four or more slots may miss one everyday word (a verb or adjective
             # the answer says otherwise: "final" for "last", "visible" for "see"), never its
             # subject (the first slot), a term of art, a glossary concept or a required word.
+            # A strict claim of four or more slots may miss one slot that is neither its subject (the
+            # first slot) nor a required word (direction, comparison, number, negation): the answer
+            # says that part in words of its own ("pass rate" for "accuracy", "one" for "estimator").
             complete = not missing or (
                 claim.ordered
                 and len(missing) == 1
@@ -447,10 +477,6 @@ def match_claim(view: AnswerView, claim: Claim, fuzzy: bool = True, implicit: fr
                 and len(claim.slots) >= 4
                 and not claim.slots[missing[0]].required
                 and claim.origin != "flip"
-                and (
-                    (claim.slots[missing[0]].key.startswith("w") and _everyday(claim.slots[missing[0]]))
-                    or claim.slots[missing[0]].weight <= COMMON_CONCEPT  # "size", "model": implied
-                )
             )
             # "X does not Y" against "X Y", either way round: a positive subject, then the predicate
             # under a verb's negation on one side and plainly asserted on the other

@@ -37,6 +37,7 @@ CLAIM_PARTIAL = 0.6
 #: Coverage and word order a contradiction needs to count.
 CONTRA_MIN = 0.75
 ORDER_MIN = 0.75
+ORDER_LOOSE = 0.5  # for a contradiction with words of its own
 #: Keyword share in one segment for full / partial credit.
 CONCEPTS_FULL = 1.0
 CONCEPTS_PARTIAL = 0.6
@@ -152,7 +153,7 @@ def evaluate_point(view: AnswerView, cp: CompiledPoint, list_segments: set[int],
         # word order tells a claim from its opposite only when it recombines words the correct
         # answer uses too (roles swapped between two things the question is about); one with words
         # no correct phrasing of the question uses ("stays the same") may be phrased in any order
-        if m.order < ORDER_MIN and not (c.keys() - cp.question_keys):
+        if m.order < (ORDER_MIN if not (c.keys() - cp.question_keys) else ORDER_LOOSE):
             continue
         against.append((m, c.origin))
     for m in neg_sup:
