@@ -6,7 +6,14 @@ ask for words the reference never says, and real candidates will be under-graded
 reference answer of a question from another topic must score <= 2/10 (otherwise its keywords are
 so generic that off-topic answers earn points). The off-topic answer is picked deterministically
 from questions that share neither topic nor tags, since "mixed precision" under two topics really
-is the same subject. Prints one line per failure and exits 1 if there is any.
+is the same subject.
+
+It also grades every question's **probes** (graded example answers, ``rubrics.probe_check``): a
+probe of the *dev* split scored more than ``PROBE_MARGIN`` outside its range is a failure, since
+rubrics may be tuned on those. Probes of the *holdout* split are graded and summarised but never
+fail the check: they are the honest measure of the judge and the rubrics, and fixing a rubric
+until they pass would make them one more dev set. Prints one line per failure and exits 1 if
+there is any.
 """
 
 from __future__ import annotations
@@ -22,6 +29,10 @@ from rubrics.offline import OfflineJudge
 
 OWN_MIN = 9.0
 OTHER_MAX = 2.0
+#: How far outside its range a dev probe may be graded before the check fails. Text matching can
+#: not place every answer inside a two- or three-point band; more than this means the rubric
+#: lacks a phrasing, or has one that fires on correct answers.
+PROBE_MARGIN = 2.5
 
 
 def other_topic(q: Question, pool: list[Question]) -> Question | None:
@@ -58,9 +69,24 @@ def check(questions: list[Question], pool: list[Question] | None = None, judge: 
     return failures
 
 
+def check_probes(questions: list[Question], judge: OfflineJudge) -> tuple[list[tuple[str, str, float]], list]:
+    """(failures as in ``check``, every probe result). Failures are dev probes graded more than
+    PROBE_MARGIN outside their range."""
+    from rubrics.probe_check import grade_probes  # noqa: PLC0415
+
+    results = grade_probes(questions, judge)
+    failures = [
+        (r.question_id, f"dev probe {r.kind}/{r.lang} {r.min:g}-{r.max:g} off by {r.error:+.1f}", r.score or 0.0)
+        for r in results
+        if r.split == "dev" and r.error is not None and abs(r.error) > PROBE_MARGIN
+    ]
+    return failures, results
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m rubrics.selfcheck", description=(__doc__ or "").split("\n\n")[0])
     ap.add_argument("files", nargs="*", help="bank YAML files or folders (default: the bundled bank)")
+    ap.add_argument("--no-probes", action="store_true", help="skip grading the probes")
     args = ap.parse_args(argv)
     try:
         bank = load_bank([Path(f) for f in args.files], include_builtin=not args.files)
@@ -79,11 +105,26 @@ def main(argv: list[str] | None = None) -> int:
             pool = questions + [q for q in load_bank().questions.values() if q.id not in ids]
         except BankError:
             pass
-    failures = check(questions, pool)
+    judge = OfflineJudge()
+    failures = check(questions, pool, judge)
+    results = []
+    if not args.no_probes:
+        probe_failures, results = check_probes(questions, judge)
+        failures += probe_failures
     for qid, what, score in failures:
         print(f"{qid}: {what}: {score:.1f}")
     bad = len({qid for qid, _, _ in failures})
     print(f"{len(questions)} questions checked, {len(failures)} failed checks on {bad} questions")
+    if results:
+        from rubrics.probe_check import probe_metrics  # noqa: PLC0415
+
+        for split in ("dev", "holdout"):
+            m = probe_metrics([r for r in results if r.split == split])
+            if m.n:
+                print(
+                    f"{split} probes: {m.n}, in range {m.in_range:.0%}, pairs ordered {m.pairs_ordered:.0%} of {m.pairs}, "
+                    + ", ".join(f"{k.kind} {k.signed_error:+.2f}" for k in m.kinds if k.signed_error is not None)
+                )
     return 1 if failures else 0
 
 
