@@ -137,6 +137,23 @@ LABELS: dict[str, tuple[str, str]] = {
     "covered_n": ("Covered ({n})", "答到的要点（{n}）"),
     "partly_paren": ("(partly)", "（部分答到）"),
     "you_said": ("you said", "你的原话"),
+    "contradicted_n": ("Stated the opposite ({n})", "说反了（{n}）"),
+    "contradicted_note": ("a wrong claim: the answer asserts the opposite of this point", "错误说法：回答的意思与这一要点相反"),
+    "low_confidence": ("not judged reliably", "评分可信度低"),
+    "confidence": ("confidence", "可信度"),
+    "offline_judge_note": (
+        "The offline judge checks what an answer claims against the rubric, by text: it credits a point when a "
+        "sentence states it, and marks the wrong claims it recognises. It cannot follow reasoning, and it may miss "
+        "a correct idea put in words the rubric does not know.",
+        "离线评分器按文本比对回答的说法与评分要点：某句话明确说出要点才给分，并标出它能识别的错误说法。"
+        "它无法理解推理过程，用评分要点之外的说法表达的正确观点可能被漏判。",
+    ),
+    "low_confidence_note": (
+        "{n} answer(s) could not be judged reliably ({which}). For a second opinion, regrade with an LLM judge: "
+        "interviewer regrade {session} --all --judge MODEL",
+        "{n} 个回答的评分可信度低（{which}）。如需复核，可用大模型评分器重新评分："
+        "interviewer regrade {session} --all --judge MODEL",
+    ),
     "none_covered": ("None of the key points.", "一个要点都没有答到。"),
     "missed_n": ("Missed ({n})", "漏掉的要点（{n}）"),
     "weight": ("(weight {w})", "（权重 {w}）"),

@@ -23,6 +23,8 @@ from rubrics.verdict import MAX_SCORE, Flag
 
 TEMPLATES = Path(__file__).parent / "templates"
 FORMATS = ("html", "md", "json")
+#: Below this confidence a verdict is shown as not judged reliably (the offline judge's own measure).
+LOW_CONFIDENCE = 0.6
 #: "What to study next" stays short enough to act on: the weakest topics, their most-missed points.
 STUDY_TOPICS = 4
 STUDY_POINTS_PER_TOPIC = 5
@@ -34,6 +36,8 @@ class KeyPointRow(BaseModel):
     weight: float
     credit: str
     evidence: str | None = None
+    contradicted: bool = Field(default=False, description="The answer asserted the opposite: a wrong claim, not a miss.")
+    contradiction: str | None = None
 
 
 class MisconceptionRow(BaseModel):
@@ -66,6 +70,12 @@ class QuestionReport(BaseModel):
     follow_ups: list[str] = Field(default_factory=list)
     flags: list[Flag] = Field(default_factory=list)
     judge: str | None = None
+    confidence: float | None = Field(default=None, description="The judge's trust in its own verdict, 0-1.")
+    confidence_notes: list[str] = Field(default_factory=list)
+
+    @property
+    def low_confidence(self) -> bool:
+        return self.confidence is not None and self.confidence < LOW_CONFIDENCE
 
     @property
     def coverage(self) -> tuple[float, float, float]:
@@ -178,6 +188,12 @@ class SessionReport(BaseModel):
     flagged: list[FlaggedAnswer] = Field(default_factory=list)
     usage: JudgeUsage
     questions: list[QuestionReport]
+    offline_judged: bool = Field(default=False, description="Some answers were graded by the offline (text) judge.")
+
+    @property
+    def low_confidence(self) -> list[QuestionReport]:
+        """Answers the judge could not grade reliably: worth a second opinion from an LLM judge."""
+        return [q for q in self.questions if q.status == "graded" and q.low_confidence]
 
 
 @dataclass
@@ -236,7 +252,9 @@ def build_report(session: SessionRecord, answers: list[AnswerRecord], questions:
                 texts = {k.id: k.text.get(lang) for k in q.rubric.key_points} if q else {}
                 wrong = {m.id: m.text.get(lang) for m in q.rubric.misconceptions} if q else {}
                 row.key_points = [KeyPointRow(id=k.id, text=texts.get(k.id) or k.text, weight=k.weight,
-                                              credit=k.credit.value, evidence=k.evidence) for k in v.key_points]
+                                              credit=k.credit.value, evidence=k.evidence, contradicted=k.contradicted,
+                                              contradiction=k.contradiction) for k in v.key_points]
+                row.confidence, row.confidence_notes = v.confidence, list(v.confidence_notes)
                 row.misconceptions = [MisconceptionRow(id=m.id, text=wrong.get(m.id) or m.text, penalty=m.penalty,
                                                        evidence=m.evidence) for m in v.misconceptions]
                 _add_usage(usage, v)
@@ -265,7 +283,7 @@ def build_report(session: SessionRecord, answers: list[AnswerRecord], questions:
         time_used_seconds=round(sum(r.seconds_used for r in rows), 1),
         time_allowed_seconds=session.settings.minutes * 60,
         topics=topics, difficulties=difficulties, usage=usage, questions=rows,
-        flagged=_flagged(rows),
+        flagged=_flagged(rows), offline_judged=any((r.judge or "").startswith("offline") for r in graded),
     )
     report.time = _time_management(report)
     _add_history(report, session, answers, questions, history)

@@ -259,16 +259,26 @@ def _slot_pole(sl: Slot) -> tuple[int, int] | None:
     return _pole_index().get(sl.spellings[0].compact) if sl.spellings else None
 
 
+def _specific_pole(sl: Slot) -> bool:
+    """A pole word that names a technical alternative ("memory-bound", "decoder"), not a generic
+    comparison ("more", "same")."""
+    w = sl.spellings[0].text if sl.spellings else ""
+    return "-" in w or " " in w or len(w) >= 7 or (sl.spellings[0].cjk and len(w) >= 3)
+
+
 def flips(claim: Claim) -> list[Claim]:
     """Wrong versions of ``claim``: one slot swapped for each opposite pole, order kept."""
     out: list[Claim] = []
     groups = _antonyms()
-    if sum(1 for sl in claim.slots if sl.weight >= 0.6) < 3:
-        return out  # too little around the swapped word to tell what the claim is about
+    heavy = sum(1 for sl in claim.slots if sl.weight >= 0.6)
+    if heavy < 2:
+        return out
     for i, sl in enumerate(claim.slots):
         hit = _slot_pole(sl)
         if hit is None:
             continue
+        if heavy < 3 and not _specific_pole(sl):
+            continue  # "more"/"same" with one other word says too little to be a claim's opposite
         gi, pi = hit
         for pj, pole in enumerate(groups[gi]):
             if pj == pi:

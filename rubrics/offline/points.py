@@ -119,9 +119,11 @@ class PointResult:
 
 
 def _disc_ok(m: ClaimMatch, own: frozenset[str], other: frozenset[str]) -> bool:
-    """The claim's distinguishing slots (absent from the competing phrasings) are all found."""
+    """The claim's distinguishing slots (absent from the competing phrasings) are found: all of them,
+    or all but one plain word when at least one is found (the answer may word it otherwise)."""
     disc = own - other
-    return disc <= m.found
+    missing = disc - m.found
+    return not missing or (len(missing) == 1 and bool(disc & m.found) and next(iter(missing)).startswith("w"))
 
 
 def evaluate_point(view: AnswerView, cp: CompiledPoint, list_segments: set[int], quantities: tuple[Quantity, ...], answer: str) -> PointResult:
@@ -187,7 +189,8 @@ def evaluate_point(view: AnswerView, cp: CompiledPoint, list_segments: set[int],
     best = max(sup, key=lambda m: (m.coverage, m.claim.origin != "text"), default=None)
     if best is not None:
         only_list = best.segment in list_segments
-        if best.coverage >= CLAIM_FULL and best.complete:
+        one_plain_missing = len(best.claim.slots) >= 4 and len(best.claim.slots) - len(best.found) == 1
+        if best.complete and (best.coverage >= CLAIM_FULL or one_plain_missing):
             result = PointResult("full", "states the point", (best.start, best.end), only_list=only_list)
         else:
             result = PointResult("partial", "roughly states it", (best.start, best.end), only_list=only_list)
