@@ -240,6 +240,8 @@ def print_summary(report, out) -> None:  # noqa: ANN001
         score = "–" if q.score is None else f"{q.score:.1f}"
         used = f"{int(q.seconds_used) // 60}:{int(q.seconds_used) % 60:02d}"
         status = (q.ended if q.status == "graded" else q.status).replace("_", " ")
+        if q.status == "graded" and q.low_confidence:
+            score += " ?"
         table.add_row(str(q.position), q.topic, q.difficulty, used, status, score)
     out.print(table)
     overall = "–" if report.overall_score is None else f"{report.overall_score:.1f}"
@@ -247,3 +249,11 @@ def print_summary(report, out) -> None:  # noqa: ANN001
                                               (report.time.not_reached if report.time else 0, "not reached")) if n]
     basis = f"over {plural(report.graded, 'graded answer')}" + (f"; left out: {', '.join(left_out)}" if left_out else "")
     out.print(f"[bold]Overall: {overall} / 10[/bold]  ({basis})")
+    if report.offline_judged:
+        # say what the grade is: a text check of claims against the rubric, not an examiner's reading
+        out.print("[dim]Graded by the offline judge: it checks what each answer claims against the rubric, by text; "
+                  "it cannot follow reasoning and may miss correct ideas put in other words.[/dim]")
+    if report.low_confidence:
+        which = ", ".join(str(q.position) for q in report.low_confidence)
+        out.print(f"[yellow]? Not judged reliably: {which}.[/yellow] For a second opinion: "
+                  f"interviewer regrade {report.session_id} --all --judge MODEL", markup=True, highlight=False)

@@ -303,6 +303,7 @@ class AnswerView:
     doc: Doc
     asr: Assertions
     _occ: dict[tuple[Spelling, bool], list[tuple[int, int]]] = field(default_factory=dict)
+    _slot_occ: dict[tuple, list[tuple[int, int]]] = field(default_factory=dict)
 
     topic_slots: dict[str, Slot] = field(default_factory=dict)
 
@@ -335,8 +336,12 @@ class AnswerView:
     def occurrences(self, sl: Slot, fuzzy: bool) -> list[tuple[int, int]]:
         """Asserted occurrences (not in questions or reported claims) of any spelling. A word of
         the antonym table is matched by its exact form: "decoding" must not stand for "decoder"."""
-        out: list[tuple[int, int]] = []
         exact = sl.pole is not None
+        skey = (sl.spellings, fuzzy, exact)
+        cached = self._slot_occ.get(skey)
+        if cached is not None:
+            return cached
+        out: list[tuple[int, int]] = []
         for sp in sl.spellings:
             key = (sp, fuzzy, exact)
             hit = self._occ.get(key)  # type: ignore[arg-type]
@@ -347,6 +352,7 @@ class AnswerView:
             out += hit
             if len(out) > 40:
                 break
+        self._slot_occ[skey] = out
         return out
 
 
@@ -399,18 +405,24 @@ def _order(chosen: list[tuple[int, int]]) -> float:
     return conc / pairs if pairs else 1.0
 
 
-def match_claim(view: AnswerView, claim: Claim, fuzzy: bool = True, implicit: frozenset[str] = frozenset()) -> ClaimMatch | None:
+def match_claim(
+    view: AnswerView, claim: Claim, fuzzy: bool = True, implicit: frozenset[str] = frozenset(), min_coverage: float = 0.0
+) -> ClaimMatch | None:
     """The best segment of the answer for ``claim``: highest coverage, then most in order.
 
     ``implicit`` are slot keys of the question's own subject ("GQA" in a question about GQA): an
     answer that has named its subject once does not repeat it in every sentence, so such a slot
-    counts as present in any segment once the answer mentions it anywhere."""
+    counts as present in any segment once the answer mentions it anywhere. Below ``min_coverage``
+    of the claim's weight present anywhere, there is no match to find (None, cheaply)."""
     if claim.ordered and sum(1 for sl in claim.slots if sl.weight >= 0.6) < 2:
         return None  # a strict claim costs points: one word is not a claim
     per_slot = [view.occurrences(sl, fuzzy and not claim.ordered) for sl in claim.slots]
     total = claim.total
     if total <= 0:
         return None
+    present = sum(sl.weight for sl, occ in zip(claim.slots, per_slot, strict=True) if occ)
+    if present < min_coverage * total:
+        return None  # not enough of the claim anywhere in the answer
     by_seg: dict[int, list[list[tuple[int, int]]]] = {}
     for i, occ in enumerate(per_slot):
         for a, b in occ:

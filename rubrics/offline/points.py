@@ -134,7 +134,7 @@ def evaluate_point(view: AnswerView, cp: CompiledPoint, list_segments: set[int],
     sup: list[ClaimMatch] = []
     neg_sup: list[ClaimMatch] = []
     for c in cp.supports:
-        m = match_claim(view, c, fuzzy=True, implicit=cp.topic)
+        m = match_claim(view, c, fuzzy=True, implicit=cp.topic, min_coverage=CLAIM_PARTIAL)
         if m is None or m.coverage < CLAIM_PARTIAL:
             continue
         same_words = any(c.keys() == k.keys() for k in cp.contras)
@@ -147,7 +147,7 @@ def evaluate_point(view: AnswerView, cp: CompiledPoint, list_segments: set[int],
     # -- evidence against
     against: list[tuple[ClaimMatch, str]] = []
     for c in cp.contras:
-        m = match_claim(view, c, fuzzy=False, implicit=cp.topic)
+        m = match_claim(view, c, fuzzy=False, implicit=cp.topic, min_coverage=CONTRA_MIN)
         if m is None or m.coverage < CONTRA_MIN or m.flipped or not m.complete:
             continue
         if not _disc_ok(m, c.keys(), support_keys):
@@ -276,7 +276,7 @@ def signal_matches(view: AnswerView, m: Misconception, topic: frozenset[str] = f
             c = compile_claim(a, True, "signal")
             if c is None:
                 continue
-            hit = match_claim(view, c, fuzzy=False, implicit=topic)
+            hit = match_claim(view, c, fuzzy=False, implicit=topic, min_coverage=CONTRA_MIN)
             if hit is None or hit.flipped or hit.coverage < CONTRA_MIN or hit.order < ORDER_MIN or not hit.complete:
                 continue
             if best is None or (hit.coverage, hit.order) > (best.coverage, best.order):
