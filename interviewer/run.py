@@ -171,6 +171,9 @@ def finish_report(store, qbank, session, out) -> dict[str, Path]:  # noqa: ANN00
 
     session = store.get_session(session.id)  # as stored: finished_at is set when the session ends
     report = report_for(store, session, qbank.questions)
+    from interviewer.judge_status import report_check_note
+
+    report.judge_check = report_check_note(store, session)
     paths = write_reports(report, store.path.parent / "reports")
     print_summary(report, out)
     out.print("Reports: " + "  ".join(str(p) for p in paths.values()))
