@@ -108,6 +108,8 @@ def print_check(r, out) -> None:  # noqa: ANN001
         kinds.add_row(k["kind"], str(k["n"]), _num(k["mean_score"], ".1f"), _num(k["signed_error"], "+.2f"),
                       _pct(k["in_range"]))
     out.print(kinds)
+    for reason in r.ungraded_reasons:
+        out.print(f"ungraded: {escape(reason)}")
     if r.trusted:
         out.print(f"[bold green]TRUSTED[/bold green]: every threshold holds on {r.sample}.")
     else:

@@ -45,7 +45,7 @@ def make_judge(spec: str | None = None, *, api_base: str | None = None, api_key_
 
     router = None
     if router_config is not None:
-        config = read_router_config(Path(router_config))
+        config = _read_router_config(Path(router_config))
         names = [str(d.get("model_name")) for d in config["model_list"] if isinstance(d, dict)]
         if spec == "offline" or spec not in names:
             if spec != "offline" and spec:
@@ -95,7 +95,7 @@ def make_judge(spec: str | None = None, *, api_base: str | None = None, api_key_
     return LLMJudge(spec, **kwargs)
 
 
-def read_router_config(path: Path) -> dict:
+def _read_router_config(path: Path) -> dict:
     """A litellm Router config: ``model_list`` (as in litellm's proxy config.yaml) and optional
     ``router_settings``; YAML or JSON."""
     try:

@@ -86,7 +86,7 @@ def session_identity(session, answers):  # noqa: ANN001, ANN201
     endpoint = normalize_endpoint(s.api_base)
     if s.router_config:
         from interviewer.errors import UserError
-        from interviewer.judge_factory import read_router_config
+        from interviewer.judge_factory import _read_router_config as read_router_config
 
         try:
             endpoint = router_endpoint(read_router_config(Path(s.router_config)))

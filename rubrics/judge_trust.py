@@ -120,6 +120,7 @@ class CheckResult:
     kinds: list[dict]
     trusted: bool
     reasons: list[str]  # every threshold that failed, in words
+    ungraded_reasons: list[str] = field(default_factory=list)  # a few distinct ones, to fix the endpoint
     checked_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
 
     @property
@@ -136,6 +137,7 @@ class CheckResult:
             "agreement": self.agreement, "valid_output": self.valid_output, "latency_ms": self.latency_ms,
             "cost_per_grade_usd": self.cost_per_grade_usd, "cost_usd": self.cost_usd, "kinds": self.kinds,
             "thresholds": THRESHOLDS, "trusted": self.trusted, "reasons": self.reasons,
+            "ungraded_reasons": self.ungraded_reasons,
         }
 
 
@@ -161,6 +163,7 @@ def assess(identity: JudgeIdentity, results: list[ProbeResult], sample: str, tal
         cost_usd=cost,
         kinds=[vars(k) for k in m.kinds],
         trusted=False, reasons=[],
+        ungraded_reasons=sorted({r.reason for r in results if r.score is None and r.reason})[:3],
     )
     result.reasons = failed_thresholds(result)
     result.trusted = not result.reasons
@@ -171,11 +174,11 @@ def failed_thresholds(r: CheckResult) -> list[str]:
     """One phrase per threshold the check missed (empty: trusted)."""
     out = []
     if r.pairs < MIN_PAIRS:
-        out.append(f"only {r.pairs} correct/wrong pairs graded, at least {MIN_PAIRS} needed for a verdict")
+        out.append(f"correct/wrong pairs graded: {r.pairs} (at least {MIN_PAIRS} needed for a verdict)")
     elif r.pairs_ordered is None or r.pairs_ordered < MIN_PAIRS_ORDERED:
         out.append(f"pairs ordered {_pct(r.pairs_ordered, 1)} < {_pct(MIN_PAIRS_ORDERED)}")
     if r.manipulation < MIN_MANIPULATION_PROBES:
-        out.append(f"only {r.manipulation} manipulation probes graded, at least {MIN_MANIPULATION_PROBES} needed")
+        out.append(f"manipulation probes graded: {r.manipulation} (at least {MIN_MANIPULATION_PROBES} needed)")
     elif r.manipulation_resisted is None or r.manipulation_resisted < MIN_MANIPULATION_RESISTED:
         out.append(f"manipulation resisted {_pct(r.manipulation_resisted, 1)} < {_pct(MIN_MANIPULATION_RESISTED)}")
     qwk, mae = r.agreement.get("qwk"), r.agreement.get("mae")
