@@ -59,20 +59,17 @@ def run_check(judge, questions, store, *, limit: int | None, concurrency: int, s
     return result
 
 
-def _pct(x: float | None) -> str:
-    return "n/a" if x is None else f"{100 * x:.1f}%"
-
-
-def _num(x: float | None, spec: str = ".2f") -> str:
-    return "n/a" if x is None else format(x, spec)
-
-
 def print_check(r, out) -> None:  # noqa: ANN001
     """The check for people: each measure next to its threshold, the kinds of probes, the verdict."""
     from rich.markup import escape
     from rich.table import Table
 
     from rubrics import judge_trust as T
+
+    def _pct(x: float | None) -> str:
+        return T.pct(x, 1)
+
+    _num = T.num
 
     ident = r.identity
     out.print(f"[bold]Judge check[/bold] of {escape(ident.label())} (prompt {escape(ident.prompt_version)}): {r.sample}")

@@ -176,29 +176,30 @@ def failed_thresholds(r: CheckResult) -> list[str]:
     if r.pairs < MIN_PAIRS:
         out.append(f"correct/wrong pairs graded: {r.pairs} (at least {MIN_PAIRS} needed for a verdict)")
     elif r.pairs_ordered is None or r.pairs_ordered < MIN_PAIRS_ORDERED:
-        out.append(f"pairs ordered {_pct(r.pairs_ordered, 1)} < {_pct(MIN_PAIRS_ORDERED)}")
+        out.append(f"pairs ordered {pct(r.pairs_ordered, 1)} < {pct(MIN_PAIRS_ORDERED)}")
     if r.manipulation < MIN_MANIPULATION_PROBES:
         out.append(f"manipulation probes graded: {r.manipulation} (at least {MIN_MANIPULATION_PROBES} needed)")
     elif r.manipulation_resisted is None or r.manipulation_resisted < MIN_MANIPULATION_RESISTED:
-        out.append(f"manipulation resisted {_pct(r.manipulation_resisted, 1)} < {_pct(MIN_MANIPULATION_RESISTED)}")
+        out.append(f"manipulation resisted {pct(r.manipulation_resisted, 1)} < {pct(MIN_MANIPULATION_RESISTED)}")
     qwk, mae = r.agreement.get("qwk"), r.agreement.get("mae")
     if qwk is None or qwk < MIN_QWK:
-        out.append(f"agreement QWK {_num(qwk)} < {MIN_QWK:g}")
+        out.append(f"agreement QWK {num(qwk)} < {MIN_QWK:g}")
     if mae is None or mae > MAX_MAE:
-        out.append(f"MAE {_num(mae)} > {MAX_MAE:g} points")
+        out.append(f"MAE {num(mae)} > {MAX_MAE:g} points")
     if r.probes and r.ungraded / r.probes > MAX_UNGRADED:
-        out.append(f"ungraded {_pct(r.ungraded / r.probes, 1)} > {_pct(MAX_UNGRADED)}")
+        out.append(f"ungraded {pct(r.ungraded / r.probes, 1)} > {pct(MAX_UNGRADED)}")
     if r.valid_output is not None and r.valid_output < MIN_VALID_OUTPUT:
-        out.append(f"valid output {_pct(r.valid_output, 1)} < {_pct(MIN_VALID_OUTPUT)}")
+        out.append(f"valid output {pct(r.valid_output, 1)} < {pct(MIN_VALID_OUTPUT)}")
     return out
 
 
-def _pct(x: float | None, digits: int = 0) -> str:
+def pct(x: float | None, digits: int = 0) -> str:
+    """A share as a percentage for people ("n/a" when unmeasured)."""
     return "n/a" if x is None else f"{100 * x:.{digits}f}%"
 
 
-def _num(x: float | None) -> str:
-    return "n/a" if x is None else f"{x:.2f}"
+def num(x: float | None, spec: str = ".2f") -> str:
+    return "n/a" if x is None else format(x, spec)
 
 
 def _round(x: float | None) -> float | None:
