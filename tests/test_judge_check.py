@@ -283,6 +283,7 @@ def test_store_keeps_checks_by_identity(tmp_path):
     assert store.latest_judge_check("openai/x", "http://h/v1", "grade_v2") is None  # another prompt
 
 
+@pytest.mark.filterwarnings("ignore:Items .* ReadOnly:UserWarning")  # litellm's Router types, on import
 def test_a_router_session_has_the_identity_its_check_was_stored_under(llm_server, tmp_path):
     from interviewer.judge_factory import make_judge
     from interviewer.judge_status import session_identity
