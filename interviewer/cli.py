@@ -71,6 +71,9 @@ def start(
                           pinned=pinned_positions(scripted) if scripted else None)
     judge_obj = build_judge(judge, api_base=api_base, api_key_env=api_key_env, router_config=router_config,
                             samples=samples, timeout=timeout, no_cache=no_cache, store=store, lazy=scripted is None)
+    from interviewer.judge_status import announce_judge
+
+    announce_judge(store, judge_obj, hint_unless=(judge, router_config))
     settings = SessionSettings(
         topics=topic or [], difficulty=difficulty, count=count, minutes=plan_minutes(qbank, plan, minutes),
         seed=seed, lang=lang, banks=[str(p.resolve()) for p in bank or []],  # type: ignore[arg-type]
@@ -126,7 +129,11 @@ def report(
     store = open_store(data_dir_opt)
     rec = store.get_session(session)
     qbank = session_bank(rec, bank)
-    text = render(report_for(store, rec, qbank.questions), fmt)
+    from interviewer.judge_status import report_check_note
+
+    rep = report_for(store, rec, qbank.questions)
+    rep.judge_check = report_check_note(store, rec)
+    text = render(rep, fmt)
     if output is not None and str(output) == "-":
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
         return
@@ -259,7 +266,7 @@ def _register_extensions() -> None:
     import importlib
     import importlib.util
 
-    for name in ("interviewer.cmd_judging", "interviewer.cmd_history"):
+    for name in ("interviewer.cmd_judging", "interviewer.cmd_history", "interviewer.cmd_judge", "interviewer.cmd_setup"):
         if importlib.util.find_spec(name) is not None:
             importlib.import_module(name).register(app)
 

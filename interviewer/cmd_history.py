@@ -221,6 +221,9 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one closure per command 
         judge_obj = build_judge(judge, api_base=api_base, api_key_env=api_key_env, router_config=router_config,
                                 samples=samples, timeout=timeout, no_cache=no_cache, store=store,
                                 lazy=scripted is None)
+        from interviewer.judge_status import announce_judge
+
+        announce_judge(store, judge_obj)
 
         from rich.table import Table
 

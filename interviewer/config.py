@@ -80,3 +80,36 @@ def _load(path: Path) -> Config:
 
 def load_config() -> Config:
     return _load(config_path())
+
+
+def save_judge_config(model: str, api_base: str | None = None, api_key_env: str | None = None) -> Path:
+    """Make ``model`` the configured judge (``interviewer setup``). The judge's other settings
+    (samples, timeout, concurrency) are kept, its endpoint replaced; an existing file is first
+    copied to ``config.toml.bak``. Only a key's variable *name* is ever written."""
+    import json
+    import shutil
+
+    path = config_path()
+    current = _load(path).judge.model_dump(exclude_none=True)
+    for k in ("model", "api_base", "api_key_env", "router_config"):
+        current.pop(k, None)
+    judge = {"model": model, "api_base": api_base, "api_key_env": api_key_env, **current}
+    JudgeConfig.model_validate(judge)
+    lines = ["# Written by `interviewer setup`; command-line options and INTERVIEWER_JUDGE_MODEL still win.", "[judge]"]
+    for key, value in judge.items():
+        if value is None:
+            continue
+        text = str(value).lower() if isinstance(value, bool) else (
+            str(value) if isinstance(value, (int, float)) else json.dumps(str(value), ensure_ascii=False))
+        lines.append(f"{key} = {text}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.exists():
+            shutil.copy2(path, path.with_name(path.name + ".bak"))
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        tmp.replace(path)
+    except OSError as e:
+        raise UserError(f"cannot write config {path}: {e.strerror or e}; set INTERVIEWER_CONFIG to another file") from None
+    _load.cache_clear()
+    return path

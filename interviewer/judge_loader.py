@@ -65,8 +65,9 @@ class LazyJudge:
     """A Judge whose real judge is built on a thread by ``start()``; ``grade`` waits for it."""
 
     def __init__(self, build: Callable[[], object], *, name: str, model: str, concurrency: int,
-                 preflight: bool = True) -> None:
+                 preflight: bool = True, identity: object | None = None) -> None:
         self.name = name
+        self._identity = identity
         self.concurrency = concurrency
         self.status = JudgeStatus(model)
         self._build = build
@@ -74,6 +75,15 @@ class LazyJudge:
         self._judge: object | None = None
         self._done = threading.Event()
         self._thread: threading.Thread | None = None
+
+    @property
+    def identity(self) -> object | None:
+        """Who grades (model, endpoint, prompt version), known before the judge is built."""
+        if self._judge is not None:
+            from rubrics.judge_trust import identity_of  # noqa: PLC0415
+
+            return identity_of(self._judge)
+        return self._identity
 
     def start(self) -> None:
         if self._thread is None:

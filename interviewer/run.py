@@ -76,7 +76,23 @@ def build_judge(spec: str | None, *, no_cache: bool = False, store=None, lazy: b
     llm = model != "offline"
     return LazyJudge(lambda: make_judge(opts.pop("spec"), use_cache=not no_cache, store=store, **opts),
                      name="llm" if llm else "offline", model=model, preflight=llm,
-                     concurrency=opts["concurrency"] or (8 if llm else 1))
+                     concurrency=opts["concurrency"] or (8 if llm else 1), identity=_identity(model, opts))
+
+
+def _identity(model: str, opts: dict):  # noqa: ANN202
+    """The judge's identity from its options, without building it (litellm loads later); None for
+    a router, whose model names are only known once its config is loaded."""
+    from rubrics.judge_trust import JudgeIdentity, normalize_endpoint
+
+    if model == "offline":
+        from rubrics.offline.judge import PROMPT_VERSION as OFFLINE_VERSION
+
+        return JudgeIdentity("offline", None, OFFLINE_VERSION)
+    if opts.get("router_config"):
+        return None
+    from rubrics.llm.prompt import PROMPT_VERSION
+
+    return JudgeIdentity(model, normalize_endpoint(opts.get("api_base")), PROMPT_VERSION)
 
 
 def judge_settings(spec: str | None, api_base: str | None, api_key_env: str | None, router_config: Path | None,
@@ -208,6 +224,9 @@ def write_session_reports(store, qbank, session):  # noqa: ANN001, ANN201
 
     session = store.get_session(session.id)  # as stored: finished_at is set when the session ends
     report = report_for(store, session, qbank.questions)
+    from interviewer.judge_status import report_check_note
+
+    report.judge_check = report_check_note(store, session)
     return report, write_reports(report, store.path.parent / "reports")
 
 

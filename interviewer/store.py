@@ -227,3 +227,23 @@ class Store:
             (key, verdict.model_dump_json(), _now()),
         )
 
+
+    # judge checks (interviewer judge check) -----------------------------------------------------
+    def save_judge_check(self, model: str, endpoint: str | None, prompt_version: str, trusted: bool, result: dict) -> None:
+        self._write(
+            "INSERT INTO judge_checks (model, endpoint, prompt_version, checked_at, trusted, result_json)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (model, endpoint, prompt_version, _now(), int(trusted), json.dumps(result, ensure_ascii=False)),
+        )
+
+    def latest_judge_check(self, model: str, endpoint: str | None, prompt_version: str) -> dict | None:
+        """The newest stored check of this judge identity: its result, plus ``checked_at`` and ``trusted``."""
+        rows = self._read(
+            "SELECT checked_at, trusted, result_json FROM judge_checks WHERE model = ? AND endpoint IS ?"
+            " AND prompt_version = ? ORDER BY id DESC LIMIT 1",
+            (model, endpoint, prompt_version),
+        )
+        if not rows:
+            return None
+        return {**json.loads(rows[0]["result_json"]), "checked_at": rows[0]["checked_at"], "trusted": bool(rows[0]["trusted"])}
+

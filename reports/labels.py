@@ -179,6 +179,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "none_md": ("None.", "无。"),
     # judge
     "judge_model": ("Judge / model", "评分器 / 模型"),
+    "judge_check": ("Judge check", "评分器检验"),
+    "judge_checked": ("checked on {date}: {pct} of pairs ordered", "{date} 已检验：{pct} 的正误答案对排序正确"),
+    "judge_not_trusted": ("not trusted", "未通过"),
+    "judge_not_checked": ("not checked", "未检验"),
     "prompt_version": ("Prompt version", "提示词版本"),
     "tokens": ("Tokens", "Token 用量"),
     "tokens_detail": ("{p} prompt + {c} completion", "输入 {p} + 输出 {c}"),

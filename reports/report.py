@@ -162,6 +162,14 @@ class JudgeUsage(BaseModel):
     cost_known: bool = True
 
 
+class JudgeCheckNote(BaseModel):
+    """The latest ``interviewer judge check`` of the judge that graded the session."""
+
+    checked_at: datetime
+    pairs_ordered: float | None = None
+    trusted: bool
+
+
 class SessionReport(BaseModel):
     report_version: int = 2
     session_id: str
@@ -187,6 +195,7 @@ class SessionReport(BaseModel):
     drill_command: str | None = None
     flagged: list[FlaggedAnswer] = Field(default_factory=list)
     usage: JudgeUsage
+    judge_check: JudgeCheckNote | None = Field(default=None, description="None: the judge was never checked.")
     questions: list[QuestionReport]
     offline_judged: bool = Field(default=False, description="Some answers were graded by the offline (text) judge.")
 

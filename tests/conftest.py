@@ -41,6 +41,7 @@ def llm_server(_llm_server_session: LLMServer, monkeypatch: pytest.MonkeyPatch) 
     server.reset()
     server.set_default(Reply(content="{}"))
     server.delay = 0.0
+    server.models, server.ollama_models = ["test-model"], None
     monkeypatch.setenv("OPENAI_API_KEY", DUMMY_KEY)
     monkeypatch.setenv("INTERVIEWER_TEST_LLM_KEY", DUMMY_KEY)
     yield server

@@ -77,6 +77,8 @@ class LLMServer:
         self._generation = 0
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self.models: list[str] = ["test-model"]  # GET /v1/models
+        self.ollama_models: list[str] | None = None  # GET /api/tags, as Ollama lists its models (None: 404)
 
     # -- scripting ---------------------------------------------------------------------------
     def push(self, *replies: Reply | Responder | str) -> LLMServer:
@@ -159,8 +161,11 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def do_GET(self) -> None:  # noqa: N802
+        owner = self.owner
         if self.path.rstrip("/").endswith("/models"):
-            self._send(200, {"object": "list", "data": [{"id": "test-model", "object": "model"}]})
+            self._send(200, {"object": "list", "data": [{"id": m, "object": "model"} for m in owner.models]})
+        elif self.path.rstrip("/") == "/api/tags" and owner.ollama_models is not None:
+            self._send(200, {"models": [{"name": m, "model": m, "size": 1} for m in owner.ollama_models]})
         else:
             self._send(404, {"error": {"message": "not found", "type": "invalid_request_error"}})
 
@@ -291,12 +296,44 @@ def gullible(body: dict) -> Reply:
     return Reply.json(verdict_for(body, "full", holistic=10.0))
 
 
+def stingy(body: dict) -> Reply:
+    """A judge that credits nothing: every key point "none", 0/10."""
+    return Reply.json(verdict_for(body, "none", holistic=0.0, feedback="Nothing relevant."))
+
+
+def offline_like(questions: dict | None = None) -> Responder:
+    """A competent scripted judge: grades the answer of each request as the offline judge does
+    (its credits, misconceptions and verbatim quotes), finding the question by its text. For tests
+    that need a judge which passes ``interviewer judge check`` through the whole LLM path."""
+    from question_bank.loader import load_bank
+    from rubrics.offline import OfflineJudge
+
+    by_text = {q.text.en: q for q in (questions or load_bank().questions).values()}
+    judge = OfflineJudge()
+
+    def respond(body: dict) -> Reply:
+        text = _user_text(body)
+        start = text.find("## Question\n") + len("## Question\n")
+        q = by_text.get(text[start:].split("\n", 1)[0])
+        if q is None:
+            return stingy(body)
+        v = judge.grade(q, prompt_answer(body))
+        return Reply.json({
+            "key_points": [{"id": kp.id, "credit": kp.credit.value, "evidence": kp.evidence, "rationale": "as found"}
+                           for kp in v.key_points],
+            "misconceptions": [{"id": m.id, "evidence": m.evidence} for m in v.misconceptions],
+            "holistic_score": v.score, "feedback": v.feedback or "Graded.", "manipulation": None,
+        })
+
+    return respond
+
+
 def bench_full(body: dict) -> Reply:
     """Full credit quoting a sentence every benchmark answer contains."""
     return Reply.json(verdict_for(body, "full", evidence="Dividing by sqrt(d_k) restores unit variance", holistic=9))
 
 
-RESPONDERS: dict[str, Responder] = {"gullible": gullible, "bench-full": bench_full}
+RESPONDERS: dict[str, Responder] = {"gullible": gullible, "stingy": stingy, "bench-full": bench_full}
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -174,6 +174,7 @@ def test_start_with_an_llm_judge_then_regrade_the_failures(llm_server, tmp_path)
 def test_help_does_not_import_litellm():
     code = ("import sys\nfrom interviewer.cli import app\nfrom typer.testing import CliRunner\n"
             "r = CliRunner().invoke(app, ['--help'])\nassert r.exit_code == 0\n"
-            "r = CliRunner().invoke(app, ['calibrate', '--help'])\nassert r.exit_code == 0\n"
+            "for args in (['calibrate', '--help'], ['judge', 'check', '--help'], ['setup', '--help']):\n"
+            "    r = CliRunner().invoke(app, args)\n    assert r.exit_code == 0, r.output\n"
             "assert 'litellm' not in sys.modules\n")
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, timeout=60)
