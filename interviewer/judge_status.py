@@ -33,8 +33,8 @@ def check_warning(store, judge) -> str | None:  # noqa: ANN001
         return (f"warning: {who} failed its check on {_day(check['checked_at'])} ({why}): its grades may be wrong; "
                 "`interviewer judge check` re-runs it")
     if offline:
-        return ("note: the offline judge checks answers' claims against the rubric by text and has not been checked "
-                "here: `interviewer judge check` measures how it orders right and wrong answers")
+        return ("note: the offline judge checks answers' claims against the rubric by text (it can miss a wrong claim "
+                "worded unlike the rubric) and has not been checked here: `interviewer judge check` measures it")
     return (f"warning: judge {ident.label()} was never checked: it may grade at random or obey an answer that asks "
             "for 10/10; `interviewer judge check` with the same judge options measures it")
 

@@ -35,3 +35,10 @@ def synthetic_bank(topics: dict[str, int]) -> Bank:
             q = make_question(f"{topic}-{i:02d}", topic, DIFFS[i % 3])
             bank.questions[q.id] = q
     return bank
+
+
+def judge_notes_removed(stderr: str) -> list[str]:
+    """stderr's lines without the judge announcements printed before an interview (the setup hint,
+    the "never checked" note or warning), which tests of other messages do not care about."""
+    return [l for l in stderr.splitlines()
+            if not l.startswith(("hint: no judge", "note: the offline judge", "warning: judge ", "warning: the offline judge"))]

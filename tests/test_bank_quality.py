@@ -48,12 +48,22 @@ def test_both_languages_everywhere(questions):
         assert re.search(r"[\u4e00-\u9fff]", q.text.zh), q.id
         for kp in q.rubric.key_points:
             assert kp.text.zh, (q.id, kp.id)
-            assert kp.aliases.en and kp.aliases.zh, (q.id, kp.id)
+            assert kp.claims(), (q.id, kp.id)
+            assert (kp.aliases.en or kp.paraphrases.en) and (kp.aliases.zh or kp.paraphrases.zh), (q.id, kp.id)
             assert kp.keywords.en and kp.keywords.zh, (q.id, kp.id)
         for m in q.rubric.misconceptions:
             assert m.text.zh and m.signals.en and m.signals.zh, (q.id, m.id)
         for f in q.follow_ups:
             assert f.text.zh, q.id
+
+
+def test_every_question_meets_rubric_v2(questions):
+    """Claims with paraphrases and contradictions, linked misconceptions, the follow-up ladder and
+    probes: what question_bank/WRITING.md asks of every bundled question."""
+    from question_bank.quality import question_gaps
+
+    gaps = [g for q in questions for g in question_gaps(q)]
+    assert not gaps, gaps[:10]
 
 
 def test_rubric_shape(questions):

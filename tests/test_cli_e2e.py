@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import judge_notes_removed
+
 ROOT = Path(__file__).parents[1]
 
 
@@ -198,7 +200,7 @@ def test_a_short_answers_file_warns_and_ends_the_interview_after_its_last_line(t
     lines = answers_file(tmp_path, [{"answer": "Attention weighs values by query-key similarity."}])
     proc = run("start", "--count", "3", "--seed", "4", "--answers", str(lines), data_dir=tmp_path)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stderr.splitlines() == [
+    assert judge_notes_removed(proc.stderr) == [
         "warning: the answers file has 1 answer for 3 questions: the interview ends after the last one, "
         "and the other 2 questions are not reached (left out of the score)"]
     report = latest_json(tmp_path)

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from interviewer.judge_factory import PROVIDER_KEYS
+from tests.helpers import judge_notes_removed
 from tests.llm_server import Reply, verdict_for
 
 pytestmark = pytest.mark.timeout(180)
@@ -142,7 +143,7 @@ def test_nothing_graded_says_why_names_regrade_and_exits_non_zero(llm_server, tm
                data_dir=tmp_path / "d")
     assert proc.returncode == 3, proc.stderr
     assert "Traceback" not in proc.stderr
-    lines = proc.stderr.splitlines()
+    lines = judge_notes_removed(proc.stderr)
     assert lines[0] == (f"error: 1 answer could not be graded: cannot reach the judge: connection refused by "
                         f"127.0.0.1:{port} after 4 attempts")
     assert lines[-1] == "Every answer is saved. Once the judge works, grade them with: interviewer regrade latest"
@@ -160,7 +161,7 @@ def test_partly_graded_says_why_but_exits_zero(llm_server, tmp_path):
                str(scripted(tmp_path, GOOD, "Attention mixes the values with softmax weights.")),
                "--judge", "openai/test-model", "--api-base", llm_server.base_url, data_dir=tmp_path / "d")
     assert proc.returncode == 0, proc.stderr
-    assert proc.stderr.startswith("error: 1 answer could not be graded: provider error: AuthenticationError (HTTP 401)")
+    assert judge_notes_removed(proc.stderr)[0].startswith("error: 1 answer could not be graded: provider error: AuthenticationError (HTTP 401)")
     assert "interviewer regrade latest" in proc.stderr
 
 
