@@ -61,6 +61,9 @@ def _zh_value(text: str) -> float | None:
     return float(total + cur)
 
 
+#: Exponents beyond this are not quantities (and overflow a float).
+MAX_EXPONENT = 300
+
 _SUP = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
 
 # -- units -------------------------------------------------------------------------------------
@@ -171,12 +174,11 @@ def _value(m: re.Match[str]) -> tuple[float, bool] | None:
         v = float(m.group("mant").replace(",", ""))
         if m.group("sign") in ("-", "−"):
             v = -v
-        if m.group("exp"):
-            v *= 10 ** int(m.group("exp"))
-        elif m.group("exp2"):
-            v *= 10 ** int(m.group("exp2").replace("−", "-"))
-        elif m.group("sup"):
-            v *= 10 ** int(m.group("sup").translate(_SUP))
+        exp = m.group("exp") or (m.group("exp2") or "").replace("−", "-") or (m.group("sup") or "").translate(_SUP)
+        if exp:
+            if abs(int(exp)) > MAX_EXPONENT:
+                return None  # "10^5176" is not a quantity anyone computes with
+            v *= 10.0 ** int(exp)
         if m.group("den"):
             den = float(m.group("den"))
             if den == 0:
@@ -188,7 +190,8 @@ def _value(m: re.Match[str]) -> tuple[float, bool] | None:
         return v, True
     if m.group("pow"):
         base = 2 if m.group("pow").lstrip().startswith("2") else 10
-        return float(base) ** int(m.group("pexp")), True
+        exp = int(m.group("pexp"))
+        return (float(base) ** exp, True) if abs(exp) <= MAX_EXPONENT else None
     if m.group("words"):
         txt = m.group("words").lower()
         hundreds = 0.0
