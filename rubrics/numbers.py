@@ -282,7 +282,7 @@ _ACCEPTS = {
     "params": ("", "params"),
     "steps": ("", "steps"),
     "%": ("%",),
-    "x": ("x", ""),
+    "x": ("x",),  # a ratio is written as one ("3x", "3 times", "3倍"): a bare "32" is 32 of something
     "B": ("B",),
     "bit": ("bit",),
     "s": ("s",),

@@ -27,7 +27,7 @@ def question(qid: str, text: str, points: list[KeyPoint], misconceptions: list[M
 GQA = question(
     "t-gqa", "Why does GQA make decoding faster than MHA?",
     [
-        kp("kv", "GQA shrinks the KV cache", ["GQA shrinks the KV cache", "fewer kv heads mean a smaller kv cache"],
+        kp("kv", "GQA shrinks the KV cache", ["GQA shrinks the KV cache", "fewer kv heads give a smaller kv cache"],
            ["GQA keeps the KV cache the same size"], weight=2),
         kp("bound", "Decoding is memory-bound", ["decoding is memory-bound", "decoding is limited by memory bandwidth"]),
     ],

@@ -51,6 +51,8 @@ _REPORTED_EN = re.compile(
     r"\b(?:(?:a\s+)?(?:common\s+|popular\s+|widespread\s+|frequent\s+)?(?:misconception|myth|misunderstanding|fallacy|misbelief)s?"
     r"|(?:many|some|most)\s+(?:people\s+)?(?:think|believe|assume|say|claim)s?"
     r"|people\s+(?:often\s+|usually\s+|sometimes\s+)?(?:think|believe|assume|say|claim)"
+    r"|(?:was|were)\s+(?:previously|once|long|widely|commonly)\s+(?:believed|thought|assumed)|earlier\s+(?:work|papers?)\s+(?:assumed|believed|claimed)"
+    r"|(?:overturn(?:s|ed)?|refut(?:e|es|ed))\s+the\s+(?:earlier\s+|old\s+|previous\s+)?(?:belief|view|assumption|idea)"
     r"|(?:is|are)\s+(?:often|commonly|sometimes|usually|widely)\s+(?:said|claimed|believed|assumed|thought)"
     r"|(?:it\s+is\s+)?(?:wrong|incorrect|a\s+mistake|false)\s+to\s+(?:say|think|assume|claim|believe)"
     r"|(?:it\s+is\s+)?not\s+true\s+that|one\s+might\s+(?:think|assume|expect)|you\s+might\s+(?:think|assume|expect)"
@@ -83,14 +85,17 @@ _NARROW_NEG_ZH = re.compile(r"而不是|而非|而不|而并非|取代了?|代�
 _ASIDE_ZH = re.compile(r"不像|与[^，,。；;]{1,20}(?:不同|相比)|和[^，,。；;]{1,20}(?:不同|相比)|相比之下|对比")
 _REPORTED_ZH = re.compile(
     r"误以为|误认为|有人(?:会)?(?:认为|说|以为|觉得)|很多人(?:会)?(?:认为|以为|觉得)|常见(?:的)?(?:误解|误区|错误)|"
-    r"误区|误解|错误(?:的)?(?:说法|观点|理解|认识)|以为|认为.{0,6}是错(?:误)?的|并不是像"
+    r"误区|误解|错误(?:的)?(?:说法|观点|理解|认识)|以为|认为.{0,6}是错(?:误)?的|并不是像|"
+    r"(?:之前|以前|过去|早先|传统上|曾经|一度)(?:普遍|大家|人们)?(?:认为|以为|觉得)|推翻了"
 )
 # A verdict on the claim just made: "X is a myth", "X 是错误的".
+# Only verdicts on a claim as a whole: "that is wrong", "X is a myth", "这种说法是错的"; not "the model's
+# answer is wrong" or "答不对", which are claims of their own.
 _REFUTED_AFTER = re.compile(
-    r"(?:\b(?:is|are|was|were)\s+(?:a\s+|an\s+|simply\s+|just\s+|completely\s+)?(?:common\s+)?"
-    r"(?:myth|misconception|wrong|false|incorrect|not\s+true|not\s+correct|mistaken|not\s+the\s+case|a\s+mistake"
-    r"|the\s+wrong\s+(?:direction|choice|way|approach|answer|conclusion))\b)"
-    r"|(?:(?:的说法|这种说法|这个说法|的观点|这种观点)?(?:是|都是)?(?:错误的|错的|不对|不正确|误解|误区|不成立))"
+    r"(?:\b(?:that|this|which|it)(?:'s|\s+is|\s+was)\s+(?:a\s+|an\s+|simply\s+|just\s+|completely\s+)?(?:common\s+)?"
+    r"(?:myth|misconception|wrong|false|incorrect|not\s+true|not\s+correct|mistaken|not\s+the\s+case|a\s+mistake)\b)"
+    r"|(?:\b(?:is|are|was|were)\s+(?:a\s+|an\s+)?(?:common\s+)?(?:myth|misconception|fallacy|the\s+wrong\s+(?:direction|choice|way|approach|conclusion))\b)"
+    r"|(?:(?:的说法|这种说法|这个说法|的观点|这种观点|这是|这种理解|这个理解)(?:是|都是|并)?(?:错误的|错的|不对|不正确|误解|误区|不成立))"
 )
 _CONTRAST_ZH = re.compile(r"[；;]|但是|但|然而|不过|可是|却|，而|,而|而是|其实|实际上|事实上")
 _CLAUSE_END_ZH = re.compile(r"[，,；;：:。！？!?（）()]|所以|因此|因为|从而|于是")
@@ -153,9 +158,17 @@ def _scope_end(text: str, start: int, stop: int, clause_end: re.Pattern[str]) ->
     return m.start() if m else stop
 
 
+_AND_CLAUSE = re.compile(r"\s(?:and|or)\s+(?=(?:[\w-]+\s+){0,4}?(?:is|are|was|were|has|have|had|can|will|would|should|becomes?|gets?)\b)", re.I)
+
+
 def _neg_end(text: str, start: int, stop: int, clause_end: re.Pattern[str], words: int = NEG_SCOPE_WORDS, chars: int = NEG_SCOPE_CJK) -> int:
-    """End of a negation's scope: its clause, cut after ``words`` words (or ``chars`` CJK chars)."""
+    """End of a negation's scope: its clause, cut after ``words`` words (or ``chars`` CJK chars), or
+    at "and"/"or" that starts a clause with its own verb ("do not underflow and loss scaling is
+    unnecessary"), not at one that joins two objects ("does not store keys and values")."""
     stop = _scope_end(text, start, stop, clause_end)
+    m = _AND_CLAUSE.search(text, start, stop)
+    if m:
+        stop = m.start()
     latin = cjk = 0
     for w in _WORD.finditer(text, start, stop):
         if len(w.group()) == 1 and "\u3400" <= w.group() <= "\u9fff":

@@ -46,7 +46,7 @@ _NEG_WORDS_EN = frozenset(
     "shouldn wouldn couldn mustn needn won lack lacks lacking t".split()
 )
 _NEG_PREFIX_ZH = re.compile(r"^(?:并非|并不|并没有|不是|不会|不能|不再|不用|不需要|无需|无须|没有|无法|没|未|不|无|非)")
-_KEEP_ZH = frozenset("不同 不仅 不断 不少 不错 不过 不管 不论 无论 非常 非线性 无偏 无损 无限 无监督 非零 未来 未知 不确定 不变".split())
+_KEEP_ZH = frozenset("不同 不仅 不断 不少 不错 不过 不管 不论 无论 非常 非线性 无偏 无损 无限 无监督 非零 未来 未知 不确定 不变 不如".split())
 _POLARITY_SLOTS_ZH = ("只", "仅", "都", "更", "最", "一样", "相同", "就是", "每个", "各自", "所有", "全部", "总是", "一定")
 #: Words that bound or compare a claim: a phrasing that has one is a different claim without it
 #: ("fewer query heads" is not "query heads"), so they are required wherever they appear.
@@ -308,7 +308,15 @@ class AnswerView:
     topic_slots: dict[str, Slot] = field(default_factory=dict)
 
     def _exact(self, sp: Spelling) -> list[tuple[int, int]]:
-        return [(self.doc.tok_start[p], self.doc.tok_end[p]) for p in self.doc.by_raw.get(sp.words[0], ())]
+        """Whole-word occurrences, not parts of a hyphenated compound ("all-reduce" is no "reduce")."""
+        text = self.doc.text
+        out = []
+        for p in self.doc.by_raw.get(sp.words[0], ()):
+            a, b = self.doc.tok_start[p], self.doc.tok_end[p]
+            if (a > 0 and text[a - 1] == "-" and a > 1 and text[a - 2].isalnum()) or (b < len(text) - 1 and text[b] == "-" and text[b + 1].isalnum()):
+                continue
+            out.append((a, b))
+        return out
 
     def opposite_in(self, segment: int, sl: Slot) -> bool:
         """Whether ``segment`` also holds a word of another pole of ``sl``'s antonym group: a
@@ -374,7 +382,7 @@ class ClaimMatch:
 
 #: Where one clause ends and another starts: a strict claim (a contradiction, a misconception) must
 #: not take its subject from one clause and its predicate from the next.
-_CLAUSE_JOIN = re.compile(r"[:;：；]|,\s*(?:and|but|so|which|while|whereas|then)\b|[，,]\s*(?:而|但|所以|因此|然后)", re.I)
+_CLAUSE_JOIN = re.compile(r"[:;：；]|,\s*(?:and|but|so|while|whereas|then)\b|[，,]\s*(?:而|但|所以|因此|然后)", re.I)
 
 
 def _everyday(sl: Slot) -> bool:
@@ -406,7 +414,12 @@ def _order(chosen: list[tuple[int, int]]) -> float:
 
 
 def match_claim(
-    view: AnswerView, claim: Claim, fuzzy: bool = True, implicit: frozenset[str] = frozenset(), min_coverage: float = 0.0
+    view: AnswerView,
+    claim: Claim,
+    fuzzy: bool = True,
+    implicit: frozenset[str] = frozenset(),
+    min_coverage: float = 0.0,
+    protect: frozenset[str] = frozenset(),
 ) -> ClaimMatch | None:
     """The best segment of the answer for ``claim``: highest coverage, then most in order.
 
@@ -444,17 +457,33 @@ def match_claim(
             continue
         anchor = max((i for i in present if i not in given), key=lambda i: (claim.slots[i].weight, -len(lists[i])))
         cand = None
+        assignments: list[dict[int, tuple[int, int]]] = []
         for a_s, a_e in lists[anchor][:12]:
-            chosen: dict[int, tuple[int, int]] = {anchor: (a_s, a_e)}
+            near = {anchor: (a_s, a_e)}
             for i in present:
                 if i != anchor:
-                    chosen[i] = min(lists[i], key=lambda x: abs(x[0] - a_s))
+                    near[i] = min(lists[i], key=lambda x: abs(x[0] - a_s))
+            assignments.append(near)
+        if claim.ordered:
+            # also the earliest occurrences that keep the claim's order: the nearest one may sit
+            # before the anchor ("asks for an answer and returns that answer")
+            forward: dict[int, tuple[int, int]] = {}
+            pos = -1
+            for i in sorted(present, key=lambda k: claim.slots[k].pos):
+                nxt = [o for o in lists[i] if o[0] > pos]
+                if nxt:
+                    forward[i] = nxt[0]
+                    pos = nxt[0][0]
+            if forward:
+                assignments.append(forward)
+        for chosen in assignments:
+            a_s = chosen.get(anchor, next(iter(chosen.values())))[0]
             lo = min(a for a, _ in chosen.values())
             hi = max(b for _, b in chosen.values())
             if hi - lo > limit:
                 # drop the farthest slots until the window fits
                 for i in sorted(chosen, key=lambda k: -abs(chosen[k][0] - a_s)):
-                    if i == anchor:
+                    if i == anchor or len(chosen) == 1:
                         continue
                     del chosen[i]
                     lo = min(a for a, _ in chosen.values())
@@ -482,22 +511,20 @@ def match_claim(
             missing = [
                 i
                 for i, sl in enumerate(claim.slots)
-                if i not in chosen
-                and i not in implied
-                and (sl.required or (claim.ordered and sl.weight > W_SYMBOL) or (claim.ordered and len(claim.slots) < 3))
+                if i not in chosen and i not in implied and (sl.required or claim.ordered or len(claim.slots) < 3)
             ]
-            # A strict claim of four or more slots may miss one everyday word (a verb or adjective
-            # the answer says otherwise: "final" for "last", "visible" for "see"), never its
-            # subject (the first slot), a term of art, a glossary concept or a required word.
             # A strict claim of four or more slots may miss one slot that is neither its subject (the
-            # first slot) nor a required word (direction, comparison, number, negation): the answer
-            # says that part in words of its own ("pass rate" for "accuracy", "one" for "estimator").
+            # first slot), a required word (direction, comparison, number, negation), a symbol, nor
+            # one of the words that tell it from the correct claims (``protect``): the answer says
+            # that part in words of its own ("pass rate" for "accuracy", "one" for "estimator").
             complete = not missing or (
                 claim.ordered
                 and len(missing) == 1
                 and missing[0] != 0
                 and len(claim.slots) >= 4
                 and not claim.slots[missing[0]].required
+                and claim.slots[missing[0]].weight > W_SYMBOL
+                and claim.slots[missing[0]].key not in protect
                 and claim.origin != "flip"
             )
             # "X does not Y" against "X Y", either way round: a positive subject, then the predicate

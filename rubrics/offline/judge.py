@@ -161,6 +161,8 @@ class _Compiled:
     miscs: list[_Misc]
     topic: frozenset[str] = frozenset()
     topic_slots: dict = field(default_factory=dict)
+    question_keys: frozenset[str] = frozenset()  # slot keys of every correct phrasing
+    given: tuple = ()  # quantities the question text states
 
 
 def _entries(terms: list[str]) -> list[tuple[Spelling, ...]]:
@@ -293,7 +295,8 @@ def _compile(question: Question) -> _Compiled:
         _Misc(m=m, signals=[p for p in (compile_phrase(a) for t in m.signals.all() for a in t.split("|")) if p])
         for m in rubric.misconceptions
     ]
-    return _Compiled(points=points, miscs=miscs, topic=topic, topic_slots=topic_slots)
+    given = parse_quantities(question.text.en) + (parse_quantities(question.text.zh) if question.text.zh else ())
+    return _Compiled(points=points, miscs=miscs, topic=topic, topic_slots=topic_slots, question_keys=keys, given=given)
 
 
 # ------------------------------------------------------------------------------------------
@@ -811,7 +814,7 @@ class OfflineJudge:
             contra_span = None
             contra = dict(contradicted=False)
             if p.claims is not None:
-                r = evaluate_point(view, p.claims, list_segments, quantities, graded)
+                r = evaluate_point(view, p.claims, list_segments, quantities, graded, comp.given)
                 credit, why, ev, only_list = Credit(r.credit), r.why, r.evidence, r.only_list
                 if not r.contradicted and credit != Credit.full and p.plain is None and not p.kp.paraphrases.all():
                     # a point written before rubric v2 (aliases, no paraphrases): the concept
@@ -862,7 +865,7 @@ class OfflineJudge:
         hits = []
         voiding = {k.misconception for k in kps if k.contradicted and k.misconception}
         for mc in comp.miscs:
-            h = signal_matches(view, mc.m, comp.topic)
+            h = signal_matches(view, mc.m, comp.topic, comp.question_keys)
             span = (h.start, h.end) if h else None
             if span is None and mc.m.id in voiding:
                 span = next(

@@ -126,7 +126,16 @@ def _disc_ok(m: ClaimMatch, own: frozenset[str], other: frozenset[str]) -> bool:
     return not missing or (len(missing) == 1 and bool(disc & m.found) and next(iter(missing)).startswith("w"))
 
 
-def evaluate_point(view: AnswerView, cp: CompiledPoint, list_segments: set[int], quantities: tuple[Quantity, ...], answer: str) -> PointResult:
+def evaluate_point(
+    view: AnswerView,
+    cp: CompiledPoint,
+    list_segments: set[int],
+    quantities: tuple[Quantity, ...],
+    answer: str,
+    given: tuple[Quantity, ...] = (),
+) -> PointResult:
+    """``given``: the quantities the question itself states, which an answer repeats without
+    claiming a wrong value."""
     support_keys = cp.support_keys
     contra_keys = frozenset().union(*(c.keys() for c in cp.contras)) if cp.contras else frozenset()
 
@@ -147,7 +156,7 @@ def evaluate_point(view: AnswerView, cp: CompiledPoint, list_segments: set[int],
     # -- evidence against
     against: list[tuple[ClaimMatch, str]] = []
     for c in cp.contras:
-        m = match_claim(view, c, fuzzy=False, implicit=cp.topic, min_coverage=CONTRA_MIN)
+        m = match_claim(view, c, fuzzy=False, implicit=cp.topic, min_coverage=CONTRA_MIN, protect=c.keys() - cp.question_keys)
         if m is None or m.coverage < CONTRA_MIN or m.flipped or not m.complete:
             continue
         if not _disc_ok(m, c.keys(), support_keys):
@@ -189,11 +198,17 @@ def evaluate_point(view: AnswerView, cp: CompiledPoint, list_segments: set[int],
     best = max(sup, key=lambda m: (m.coverage, m.claim.origin != "text"), default=None)
     if best is not None:
         only_list = best.segment in list_segments
-        one_plain_missing = len(best.claim.slots) >= 4 and len(best.claim.slots) - len(best.found) == 1
+        lost = [sl for sl in best.claim.slots if sl.key not in best.found]
+        one_plain_missing = (
+            len(best.claim.slots) >= 4 and len(lost) == 1 and lost[0].weight <= 0.6 and not lost[0].required
+        )
         if best.complete and (best.coverage >= CLAIM_FULL or one_plain_missing):
             result = PointResult("full", "states the point", (best.start, best.end), only_list=only_list)
         else:
             result = PointResult("partial", "roughly states it", (best.start, best.end), only_list=only_list)
+    if result.only_list and result.credit == "full":
+        # a bare list names the terms; it asserts no claim (numbers and formulas may still state it)
+        result.credit, result.why = "partial", "names it without explaining"
     # -- numbers
     facts = cp.kp.numbers
     if facts:
@@ -238,12 +253,13 @@ def evaluate_point(view: AnswerView, cp: CompiledPoint, list_segments: set[int],
             if m and m.coverage >= 0.5:
                 segs.add(m.segment)
         for q in quantities:
+            if any(g.unit == q.unit and any(abs(v - g.value) <= 1e-9 * max(1.0, abs(v)) for v in q.values()) for g in given):
+                continue
             if view.asr.seg(q.start) in segs and view.asr.asserted(q.start) and any(same_kind(q, f.unit) for f in facts):
                 kept_against.append((ClaimMatch(Claim(raw="value", slots=()), 1.0, frozenset(), False, 1.0, q.start, q.end, view.asr.seg(q.start)), "value"))
                 break
 
-    if result.only_list and result.credit == "full":
-        # a bare list names the terms; it asserts no claim
+    if result.only_list and result.credit == "full" and result.why not in ("states the value", "writes the formula"):
         result.credit, result.why = "partial", "names it without explaining"
     if kept_against:
         m, origin = max(kept_against, key=lambda x: fit(x[0]))
@@ -268,7 +284,9 @@ def evaluate_point(view: AnswerView, cp: CompiledPoint, list_segments: set[int],
     return result
 
 
-def signal_matches(view: AnswerView, m: Misconception, topic: frozenset[str] = frozenset()) -> ClaimMatch | None:
+def signal_matches(
+    view: AnswerView, m: Misconception, topic: frozenset[str] = frozenset(), question_keys: frozenset[str] = frozenset()
+) -> ClaimMatch | None:
     """Where the answer asserts misconception ``m`` (its signals, strictly, in order)."""
     best = None
     for s in m.signals.all():
@@ -276,7 +294,7 @@ def signal_matches(view: AnswerView, m: Misconception, topic: frozenset[str] = f
             c = compile_claim(a, True, "signal")
             if c is None:
                 continue
-            hit = match_claim(view, c, fuzzy=False, implicit=topic, min_coverage=CONTRA_MIN)
+            hit = match_claim(view, c, fuzzy=False, implicit=topic, min_coverage=CONTRA_MIN, protect=c.keys() - question_keys)
             if hit is None or hit.flipped or hit.coverage < CONTRA_MIN or hit.order < ORDER_MIN or not hit.complete:
                 continue
             if best is None or (hit.coverage, hit.order) > (best.coverage, best.order):
