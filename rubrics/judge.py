@@ -22,6 +22,9 @@ MAX_GRADED_CHARS = 12_000
 
 @runtime_checkable
 class Judge(Protocol):
+    """Every judge must be thread-safe: ``grade`` is called from several threads at once (the
+    interviewer's background pool, the LLM judge's own cross-check)."""
+
     name: str
 
     def grade(self, question: Question, answer: str) -> Verdict: ...
