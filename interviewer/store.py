@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from interviewer.errors import UserError
-from interviewer.migrations import migrate
+from interviewer.migrations import NewerDatabaseError, app_version, migrate
 from reports.records import AnswerRecord, SessionRecord, SessionSettings
 from rubrics.judge import LLMCall
 from rubrics.verdict import Verdict
@@ -43,11 +43,18 @@ class Store:
         try:
             self.conn = sqlite3.connect(path, check_same_thread=False, timeout=30)
             self.conn.row_factory = sqlite3.Row
-            self.conn.execute("PRAGMA journal_mode=WAL")
+            _set_wal(self.conn)
             # FULL: a submitted answer survives a power cut too, at one fsync per answer.
             self.conn.execute("PRAGMA synchronous=FULL")
             self.conn.execute("PRAGMA foreign_keys=ON")
             migrate(self.conn)
+        except NewerDatabaseError as e:
+            self.conn.close()
+            needed = f"{e.needed} or later" if e.needed else f"a version newer than {app_version()}"
+            raise UserError(
+                f"the history database {path} was written by a newer mock-interview-grader; upgrade to {needed} "
+                f"(pip install -U mock-interview-grader) or pass another --data-dir"
+            ) from None
         except sqlite3.DatabaseError as e:
             raise UserError(f"cannot open the history database {path}: {e}; move it aside or pass another --data-dir") from None
 
@@ -199,6 +206,21 @@ class Store:
             "INSERT OR REPLACE INTO judge_cache (key, verdict_json, created_at) VALUES (?, ?, ?)",
             (key, verdict.model_dump_json(), _now()),
         )
+
+
+def _set_wal(conn: sqlite3.Connection, attempts: int = 50) -> None:
+    """WAL mode; switching a fresh file needs an exclusive lock, which a command opening the same
+    new data dir at the same moment may hold for a few milliseconds (no busy handler helps here)."""
+    import time
+
+    for i in range(attempts):
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) or i == attempts - 1:
+                raise
+            time.sleep(0.02 * (i + 1))
 
 
 def default_data_dir() -> Path:
