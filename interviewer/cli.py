@@ -118,7 +118,9 @@ def report(
 
     if fmt not in FORMATS:
         raise UserError(f"--format {fmt!r} is not supported; use html, md or json")
-    store = open_store(data_dir_opt)
+    from reports.files import write_text_atomic
+
+    store = open_store(data_dir_opt, read_only_ok=True)
     rec = store.get_session(session)
     qbank = session_bank(rec, bank)
     text = render(report_for(store, rec, qbank.questions), fmt)
@@ -127,8 +129,7 @@ def report(
         return
     path = output or store.path.parent / "reports" / f"{rec.id}.{fmt}"
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        write_text_atomic(path, text)  # a kill mid-write leaves the previous report, not an empty file
     except OSError as e:
         raise UserError(f"cannot write {path}: {e.strerror or e}; choose another --output") from None
     typer.echo(str(path))

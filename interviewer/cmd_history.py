@@ -21,12 +21,12 @@ from interviewer.options import (
 EXPORT_FORMATS = ("csv", "parquet", "json")
 
 
-def _load(data_dir_opt: Path | None, bank: list[Path] | None):  # noqa: ANN202
+def _load(data_dir_opt: Path | None, bank: list[Path] | None, read_only_ok: bool = True):  # noqa: ANN202
     """Store, sessions, answers, and a bank that knows every question the history mentions
     (the bundled bank plus the user banks any session named, when they still exist)."""
     from interviewer.run import load_bank_or_fail, open_store
 
-    store = open_store(data_dir_opt)
+    store = open_store(data_dir_opt, read_only_ok=read_only_ok)
     sessions = store.list_sessions()
     extra = {p for s in sessions for p in s.settings.banks if Path(p).exists()}
     qbank = load_bank_or_fail([*sorted(Path(p) for p in extra), *(bank or [])])
@@ -169,15 +169,17 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one closure per command 
             return
         stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
         path = output or store.path.parent / "exports" / f"answers-{stamp}.{fmt}"
+        from reports.files import atomic_path
+
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            if fmt == "parquet":
-                try:
-                    df.to_parquet(path, index=False)
-                except ImportError:
-                    raise UserError("parquet export needs pyarrow: pip install 'mock-interview-grader[parquet]'") from None
-            else:
-                path.write_text(text, encoding="utf-8")
+            with atomic_path(path) as tmp:  # never a half-written export where a good one was
+                if fmt == "parquet":
+                    try:
+                        df.to_parquet(tmp, index=False)
+                    except ImportError:
+                        raise UserError("parquet export needs pyarrow: pip install 'mock-interview-grader[parquet]'") from None
+                else:
+                    tmp.write_text(text, encoding="utf-8")
         except OSError as e:
             raise UserError(f"cannot write {path}: {e.strerror or e}; choose another --output") from None
         typer.echo(f"{len(df)} answer(s) -> {path}")
@@ -211,7 +213,7 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one closure per command 
         check_interview_options(lang, minutes)
         scripted = read_scripted(answers)
         ensure_answer_source(scripted)
-        store, sessions, history_answers, qbank = _load(data_dir_opt, bank)
+        store, sessions, history_answers, qbank = _load(data_dir_opt, bank, read_only_ok=False)
         picks = select_drill(qbank, history_answers, count, topic or [], seed)
         plan = [p.question_id for p in picks]
         total_minutes = plan_minutes(qbank, plan, minutes)

@@ -15,10 +15,11 @@ def data_dir(opt: Path | None) -> Path:
     return opt.expanduser() if opt else default_data_dir()
 
 
-def open_store(opt: Path | None):  # noqa: ANN201
+def open_store(opt: Path | None, read_only_ok: bool = False):  # noqa: ANN201
+    """``read_only_ok`` for commands that only read: they work on a data dir they cannot write to."""
     from interviewer.store import Store
 
-    return Store.open(data_dir(opt))
+    return Store.open(data_dir(opt), read_only_ok=read_only_ok)
 
 
 def load_bank_or_fail(extra: list[Path] | None = None):  # noqa: ANN201

@@ -8,11 +8,14 @@ import os
 import sqlite3
 import tempfile
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
+from urllib.parse import quote
 
 from interviewer.errors import UserError
-from interviewer.migrations import NewerDatabaseError, app_version, migrate
+from interviewer.migrations import NewerDatabaseError, app_version, migrate, pending
 from reports.records import AnswerRecord, SessionRecord, SessionSettings
 from rubrics.judge import LLMCall
 from rubrics.verdict import Verdict
@@ -36,44 +39,109 @@ def check_writable(data_dir: Path) -> None:
         ) from None
 
 
+class StorageError(UserError):
+    """A write the database refused (disk full, read-only, I/O error, locked too long). Raised by
+    every Store write, so callers can keep what they were saving and say so."""
+
+
 class Store:
-    def __init__(self, path: Path):
+    """``read_only`` opens an existing database without writing to it (no migration, no WAL
+    switch): what the read-only commands need on a data dir they may not write to."""
+
+    def __init__(self, path: Path, read_only: bool = False):
         self.path = path
+        self.read_only = read_only
         self._lock = threading.RLock()
+        self.conn: sqlite3.Connection | None = None
         try:
-            self.conn = sqlite3.connect(path, check_same_thread=False, timeout=30)
+            self.conn = _connect_read_only(path) if read_only else sqlite3.connect(path, check_same_thread=False, timeout=30)
             self.conn.row_factory = sqlite3.Row
-            _set_wal(self.conn)
-            # FULL: a submitted answer survives a power cut too, at one fsync per answer.
-            self.conn.execute("PRAGMA synchronous=FULL")
+            if not read_only:
+                _set_wal(self.conn)
+                # FULL: a submitted answer survives a power cut too, at one fsync per answer.
+                self.conn.execute("PRAGMA synchronous=FULL")
             self.conn.execute("PRAGMA foreign_keys=ON")
-            migrate(self.conn)
+            _check_integrity(self.conn)
+            if read_only:
+                if pending(self.conn):
+                    raise UserError(f"the history database {path} needs an upgrade to this version's schema, which "
+                                    f"needs write access to {path.parent}")
+            else:
+                migrate(self.conn)
         except NewerDatabaseError as e:
-            self.conn.close()
+            self._close_quietly()
             needed = f"{e.needed} or later" if e.needed else f"a version newer than {app_version()}"
             raise UserError(
                 f"the history database {path} was written by a newer mock-interview-grader; upgrade to {needed} "
                 f"(pip install -U mock-interview-grader) or pass another --data-dir"
             ) from None
+        except UserError:
+            self._close_quietly()
+            raise
         except sqlite3.DatabaseError as e:
-            raise UserError(f"cannot open the history database {path}: {e}; move it aside or pass another --data-dir") from None
+            self._close_quietly()
+            raise self._error(e) from None
 
     @classmethod
-    def open(cls, data_dir: Path) -> Store:
-        check_writable(data_dir)
+    def open(cls, data_dir: Path, *, read_only_ok: bool = False) -> Store:
+        """The store of ``data_dir``. With ``read_only_ok`` (commands that only read), a data dir
+        that cannot be written to is opened read-only instead of refused."""
+        try:
+            check_writable(data_dir)
+        except UserError:
+            if read_only_ok and (data_dir / DB_NAME).is_file():
+                return cls(data_dir / DB_NAME, read_only=True)
+            raise
         return cls(data_dir / DB_NAME)
 
     def close(self) -> None:
         with self._lock:
-            self.conn.close()
+            if self.conn is not None:
+                self.conn.close()
+
+    def _close_quietly(self) -> None:
+        try:
+            if self.conn is not None:
+                self.conn.close()
+        except sqlite3.Error:
+            pass
+
+    def _error(self, e: sqlite3.DatabaseError) -> UserError:
+        """One line that says what went wrong with the database file and what to do."""
+        msg = " ".join(str(e).split())
+        if _is_damage(e):
+            return UserError(
+                f"the history database {self.path} is damaged ({msg}); move it aside (or try "
+                f"`sqlite3 {self.path} .recover`) and run again, or pass another --data-dir"
+            )
+        if isinstance(e, sqlite3.OperationalError) and ("full" in msg or "readonly" in msg or "disk I/O" in msg
+                                                        or "locked" in msg or "unable to open" in msg):
+            hint = {"full": "free some disk space", "readonly": f"make {self.path.parent} writable",
+                    "locked": "another interviewer command holds it; wait for it to finish"}
+            what = next((v for k, v in hint.items() if k in msg), f"check {self.path.parent}")
+            return StorageError(f"cannot write to the history database {self.path}: {msg}; {what}")
+        return UserError(f"cannot open the history database {self.path}: {msg}; move it aside or pass another --data-dir")
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction (rolled back on failure); database errors become one-line errors."""
+        with self._lock:
+            try:
+                with self.conn:
+                    yield self.conn
+            except sqlite3.DatabaseError as e:
+                raise self._error(e) from None
 
     def _write(self, sql: str, params: tuple = ()) -> sqlite3.Cursor:
-        with self._lock, self.conn:
-            return self.conn.execute(sql, params)
+        with self._transaction() as conn:
+            return conn.execute(sql, params)
 
     def _read(self, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
         with self._lock:
-            return self.conn.execute(sql, params).fetchall()
+            try:
+                return self.conn.execute(sql, params).fetchall()
+            except sqlite3.DatabaseError as e:
+                raise self._error(e) from None
 
     # sessions -----------------------------------------------------------------------------
     def create_session(self, s: SessionRecord) -> None:
@@ -117,7 +185,10 @@ class Store:
                 what = "unfinished session" if ref == "latest-active" else "session"
                 raise UserError(f"no {what} in {self.path.parent}; start one with `interviewer start`")
             return self._session(rows[0])
-        rows = self._read("SELECT * FROM sessions WHERE id LIKE ? ORDER BY created_at", (ref.replace("%", "") + "%",))
+        if not ref.strip():
+            raise UserError("give a session id, a prefix of one, or 'latest'; `interviewer history` lists the sessions")
+        # a literal prefix (substr, not LIKE: '%' and '_' in a reference are characters, not patterns)
+        rows = self._read("SELECT * FROM sessions WHERE substr(id, 1, ?) = ? ORDER BY created_at", (len(ref), ref))
         if not rows:
             raise UserError(f"no session {ref!r}; `interviewer history` lists the sessions")
         if len(rows) > 1 and rows[0]["id"] != ref:
@@ -128,14 +199,14 @@ class Store:
     def add_answer(self, a: AnswerRecord) -> int:
         """Commit the answer before anything else happens to it (grading, printing, the next
         question), and drop its draft in the same transaction."""
-        with self._lock, self.conn:
-            cur = self.conn.execute(
+        with self._transaction() as conn:
+            cur = conn.execute(
                 "INSERT INTO answers (session_id, position, question_id, answer, seconds_used, seconds_allowed,"
                 " submitted_at, ended) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (a.session_id, a.position, a.question_id, a.answer, a.seconds_used, a.seconds_allowed,
                  a.submitted_at.isoformat(), a.ended),
             )
-            self.conn.execute("DELETE FROM drafts WHERE session_id = ? AND position = ?", (a.session_id, a.position))
+            conn.execute("DELETE FROM drafts WHERE session_id = ? AND position = ?", (a.session_id, a.position))
         a.id = int(cur.lastrowid or 0)
         return a.id
 
@@ -206,6 +277,34 @@ class Store:
             "INSERT OR REPLACE INTO judge_cache (key, verdict_json, created_at) VALUES (?, ?, ?)",
             (key, verdict.model_dump_json(), _now()),
         )
+
+
+def _connect_read_only(path: Path) -> sqlite3.Connection:
+    """Read without writing: ``mode=ro``; when even that needs a write (a WAL database whose -shm
+    file cannot be created in a read-only dir), as an immutable file."""
+    if not path.is_file():
+        raise UserError(f"no history database in {path.parent}; start an interview with `interviewer start`")
+    uri = "file:" + quote(str(path.resolve()))
+    conn = sqlite3.connect(uri + "?mode=ro", uri=True, check_same_thread=False, timeout=30)
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return conn
+    except sqlite3.OperationalError:
+        conn.close()
+    return sqlite3.connect(uri + "?mode=ro&immutable=1", uri=True, check_same_thread=False)
+
+
+def _check_integrity(conn: sqlite3.Connection) -> None:
+    """A damaged page is found now, with a message that says what to do, not as an internal error
+    after a whole interview (quick_check reads every page: milliseconds for a typical history)."""
+    rows = conn.execute("PRAGMA quick_check(1)").fetchall()
+    if rows and rows[0][0] != "ok":
+        raise sqlite3.DatabaseError(f"database disk image is malformed: {rows[0][0]}")
+
+
+def _is_damage(e: sqlite3.DatabaseError) -> bool:
+    msg = str(e)
+    return "malformed" in msg or "not a database" in msg or (type(e) is sqlite3.DatabaseError and "corrupt" in msg)
 
 
 def _set_wal(conn: sqlite3.Connection, attempts: int = 50) -> None:

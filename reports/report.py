@@ -452,10 +452,12 @@ def render(report: SessionReport, fmt: str) -> str:
 
 
 def write_reports(report: SessionReport, out_dir: Path) -> dict[str, Path]:
-    out_dir.mkdir(parents=True, exist_ok=True)
+    """Each format written atomically: a kill mid-write never leaves a broken report."""
+    from reports.files import write_text_atomic
+
     paths = {}
     for fmt in FORMATS:
         path = out_dir / f"{report.session_id}.{fmt}"
-        path.write_text(render(report, fmt), encoding="utf-8")
+        write_text_atomic(path, render(report, fmt))
         paths[fmt] = path
     return paths
