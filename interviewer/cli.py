@@ -94,10 +94,11 @@ def resume(
 
     store = open_store(data_dir_opt)
     rec = store.get_session(session)
-    if rec.status == "finished":
+    if rec.status == "finished" and all(a.verdict is not None for a in store.answers(rec.id)):
         raise UserError(f"session {rec.id} is already finished; `interviewer report {rec.id}` shows its report")
     scripted = read_scripted(answers)
-    ensure_answer_source(scripted)
+    if rec.status != "finished":  # a finished session only has grading left: no answers to type
+        ensure_answer_source(scripted)
     qbank = session_bank(rec, bank)
     judge_obj = session_judge(rec.settings, store, judge=judge, api_base=api_base, api_key_env=api_key_env,
                               no_cache=no_cache)

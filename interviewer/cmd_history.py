@@ -68,7 +68,7 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one closure per command 
             trend = trend.tail(limit)
         rows = [{"session_id": t.session_id, "created_at": t.created_at.isoformat(), "mode": t.mode,
                  "status": t.status, "questions": int(t.questions), "answered": int(t.answered),
-                 "graded": int(t.graded), "score": None if t.score is None or t.score != t.score else round(t.score, 2),
+                 "graded": int(t.graded), "pending": int(t.pending), "score": None if t.score is None or t.score != t.score else round(t.score, 2),
                  "topics": t.topics} for t in trend.itertuples()]
         if as_json:
             typer.echo(json.dumps(rows, ensure_ascii=False))
@@ -86,6 +86,8 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one closure per command 
                              overflow="fold", no_wrap=col != "topics", ratio=1 if col == "topics" else None)
         for r in rows:
             mode = r["mode"] + (" (unfinished)" if r["status"] != "finished" else "")
+            if r["pending"]:  # killed while grading: `interviewer resume` finishes it
+                mode += f" ({r['pending']} pending)"
             table.add_row(r["session_id"], mode,
                           f"{r['answered']}/{r['questions']}", _fmt(r["score"]), r["topics"])
         console().print(table)

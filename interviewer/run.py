@@ -134,7 +134,11 @@ def run_interview(store, qbank, session, judge, scripted=None) -> None:  # noqa:
     from interviewer.session import BackgroundGrader, run_session
 
     out = console()
-    if scripted is not None:
+    source = None
+    if session.status == "finished":  # killed while grading its last answers: only that is left
+        left = sum(a.verdict is None for a in store.answers(session.id))
+        out.print(f"Session {session.id} ended while {left} answer(s) were being graded; grading them now.")
+    elif scripted is not None:
         from interviewer.scripted import ScriptedAnswers
 
         source = ScriptedAnswers(scripted)
@@ -190,4 +194,5 @@ def print_summary(report, out) -> None:  # noqa: ANN001
         table.add_row(str(q.position), q.topic, q.difficulty, used, q.ended if q.status == "graded" else q.status, score)
     out.print(table)
     overall = "–" if report.overall_score is None else f"{report.overall_score:.1f}"
-    out.print(f"[bold]Overall: {overall} / 10[/bold]  ({report.graded} graded, {report.ungraded} ungraded)")
+    pending = f", {report.pending} pending" if report.pending else ""
+    out.print(f"[bold]Overall: {overall} / 10[/bold]  ({report.graded} graded, {report.ungraded} ungraded{pending})")

@@ -129,12 +129,14 @@ def run_session(
     store: Store,
     bank: Bank,
     session: SessionRecord,
-    source: AnswerSource,
+    source: AnswerSource | None,
     grader: BackgroundGrader,
     clock: Callable[[], float] = time.monotonic,
 ) -> Outcome:
     """Ask every question of the plan that has no answer yet. Returns when the plan is done, the
-    interview's time is up, the candidate finishes early, or the candidate pauses (Ctrl-C)."""
+    interview's time is up, the candidate finishes early, or the candidate pauses (Ctrl-C). A
+    finished session (killed while its last answers were graded) only gets its grading finished:
+    ``source`` may then be None."""
     settings = session.settings
     questions = [bank.get(qid) for qid in session.plan]
     allowances = plan_allowances(questions, settings)
@@ -142,6 +144,9 @@ def run_session(
     for a in done.values():  # left ungraded by a crash
         if a.verdict is None:
             grader.submit(a, bank.get(a.question_id))
+    if session.status == "finished":  # nothing left to ask
+        return Outcome(session=session, answered=len(done), finished=True, paused=False)
+    assert source is not None
     budget = settings.minutes * 60
     elapsed = session.elapsed_seconds
     answered = len(done)

@@ -158,7 +158,9 @@ class Store:
         self._write("UPDATE sessions SET elapsed_seconds = ? WHERE id = ?", (elapsed, session_id))
 
     def finish_session(self, session_id: str) -> None:
-        self._write("UPDATE sessions SET status = 'finished', finished_at = ? WHERE id = ?", (_now(), session_id))
+        """Keeps the first end time: finishing the grading of an interrupted session later does not move it."""
+        self._write("UPDATE sessions SET status = 'finished', finished_at = COALESCE(finished_at, ?) WHERE id = ?",
+                    (_now(), session_id))
 
     @staticmethod
     def _session(row: sqlite3.Row) -> SessionRecord:
@@ -176,10 +178,14 @@ class Store:
     def list_sessions(self) -> list[SessionRecord]:
         return [self._session(r) for r in self._read("SELECT * FROM sessions ORDER BY created_at, rowid")]
 
+    _PENDING = ("EXISTS (SELECT 1 FROM answers a WHERE a.session_id = sessions.id"
+                " AND NOT EXISTS (SELECT 1 FROM verdicts v WHERE v.answer_id = a.id))")
+
     def get_session(self, ref: str = "latest") -> SessionRecord:
-        """By id, unique id prefix, 'latest', or 'latest-active' (the newest unfinished one)."""
+        """By id, unique id prefix, 'latest', or 'latest-active' (the newest unfinished one: still
+        being answered, or ended with answers never graded because the process was killed)."""
         if ref in ("latest", "latest-active"):
-            where = "WHERE status = 'active'" if ref == "latest-active" else ""
+            where = f"WHERE status = 'active' OR {self._PENDING}" if ref == "latest-active" else ""
             rows = self._read(f"SELECT * FROM sessions {where} ORDER BY created_at DESC, rowid DESC LIMIT 1")
             if not rows:
                 what = "unfinished session" if ref == "latest-active" else "session"

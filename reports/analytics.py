@@ -129,8 +129,9 @@ def _latest_change(g: pd.DataFrame) -> float | None:
 
 def session_trend(df: pd.DataFrame, sessions: Iterable[SessionRecord]) -> pd.DataFrame:
     """One row per session, oldest first, scored as the report scores it: the mean over graded
-    answers, with questions of the plan that were never reached (in a finished session) counting as 0."""
-    cols = ["session_id", "created_at", "mode", "status", "questions", "answered", "graded", "score", "topics"]
+    answers, with questions of the plan that were never reached (in a finished session) counting as 0.
+    ``pending`` counts answers not graded yet (say, the process was killed while grading them)."""
+    cols = ["session_id", "created_at", "mode", "status", "questions", "answered", "graded", "pending", "score", "topics"]
     out = pd.DataFrame([{"session_id": s.id, "created_at": s.created_at, "mode": s.settings.mode, "status": s.status,
                          "questions": len(s.plan)} for s in sessions],
                        columns=["session_id", "created_at", "mode", "status", "questions"])
@@ -138,11 +139,12 @@ def session_trend(df: pd.DataFrame, sessions: Iterable[SessionRecord]) -> pd.Dat
     per = pd.DataFrame({
         "answered": df.groupby("session_id").size(),
         "graded": g.groupby("session_id").size(),
+        "pending": df[df["status"] == "pending"].groupby("session_id").size(),
         "total": g.groupby("session_id")["score"].sum(),
         "topics": df.groupby("session_id")["topic"].agg(lambda t: ", ".join(sorted(set(t)))),
     })
     out = out.join(per, on="session_id")
-    out[["answered", "graded"]] = out[["answered", "graded"]].fillna(0).astype(int)
+    out[["answered", "graded", "pending"]] = out[["answered", "graded", "pending"]].fillna(0).astype(int)
     out["topics"] = out["topics"].fillna("")
     unreached = (out["questions"] - out["answered"]).clip(lower=0).where(out["status"] == "finished", 0)
     n = out["graded"] + unreached
