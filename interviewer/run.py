@@ -132,6 +132,7 @@ def run_interview(store, qbank, session, judge, scripted=None) -> None:  # noqa:
     import typer
 
     from interviewer.session import BackgroundGrader, run_session
+    from interviewer.store import StorageError
 
     out = console()
     source = None
@@ -162,6 +163,10 @@ def run_interview(store, qbank, session, judge, scripted=None) -> None:  # noqa:
         grader.close(wait=False)
         out.print(f"\nStopped. Every submitted answer is saved. Continue with: interviewer resume {session.id}")
         raise typer.Exit(130) from None
+    except StorageError as e:  # the disk refused an answer: say what to do, in one line
+        grader.close(wait=False)
+        again = f"interviewer resume {session.id}" + (" --answers FILE" if scripted is not None else "")
+        raise StorageError(f"{e}; once it is fixed, `{again}` continues", reason=e.reason) from None
     finally:
         grader.close()
     if outcome.paused:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Protocol
 
-from interviewer.store import Store
+from interviewer.store import StorageError, Store
 from question_bank.loader import Bank
 from question_bank.models import Question
 from reports.records import AnswerEnd, AnswerRecord, SessionRecord, SessionSettings
@@ -42,6 +42,9 @@ class Turn:
     draft: str = ""  # text typed before an interruption, to continue from
     #: The UI calls this every few seconds while typing, with the text and the seconds spent so far.
     save_draft: Callable[[str, float], None] | None = None
+    #: Puts a reply on disk and returns its record; raises StorageError when the disk refuses it.
+    #: A UI that calls it keeps the text on screen until it succeeds (and sets ``Reply.record``).
+    commit: Callable[[Reply], AnswerRecord] | None = None
 
 
 @dataclass
@@ -51,6 +54,7 @@ class Reply:
     ended: AnswerEnd = "submitted"
     finish: bool = False  # the candidate asked to end the interview after this answer
     pause: bool = False  # Ctrl-C: keep the question open (text and time used) for `resume`
+    record: AnswerRecord | None = None  # set when the UI already committed the reply (Turn.commit)
 
 
 class AnswerSource(Protocol):
@@ -162,8 +166,20 @@ def run_session(
         def autosave(text: str, seconds: float, pos: int = pos, before: float = used_before) -> None:
             store.save_draft(session.id, pos, text, before + seconds)
 
-        turn = Turn(q, pos, len(questions), allowed, left, settings.lang, draft=draft, save_draft=autosave)
         started = clock()
+
+        def commit(reply: Reply, pos: int = pos, q: Question = q, before: float = used_before,
+                   allowed: float = allowed, started: float = started) -> AnswerRecord:
+            used = reply.seconds_used if reply.seconds_used else clock() - started
+            record = AnswerRecord(
+                session_id=session.id, position=pos, question_id=q.id, answer=reply.text,
+                seconds_used=round(before + used, 2), seconds_allowed=round(before + allowed, 2), ended=reply.ended,
+            )
+            store.add_answer(record)  # on disk before anything else happens to it
+            return record
+
+        turn = Turn(q, pos, len(questions), allowed, left, settings.lang, draft=draft, save_draft=autosave,
+                    commit=commit)
         reply = source.ask(turn)
         if reply is None:
             finished = False
@@ -171,16 +187,20 @@ def run_session(
         used = reply.seconds_used if reply.seconds_used else clock() - started
         elapsed += used
         if reply.pause:  # the question stays open: its text and the time spent wait for `resume`
-            store.save_draft(session.id, pos, reply.text, used_before + used)
-            store.update_elapsed(session.id, elapsed)
+            try:
+                store.save_draft(session.id, pos, reply.text, used_before + used)
+                store.update_elapsed(session.id, elapsed)
+            except StorageError as e:
+                from interviewer.rescue import rescue_text
+
+                where = rescue_text(store.path.parent, session.id, pos, reply.text) if reply.text.strip() else ""
+                raise StorageError(f"{e}" + (f"; {where}" if where else ""), reason=e.reason) from None
             finished, paused = False, True
             break
-        record = AnswerRecord(
-            session_id=session.id, position=pos, question_id=q.id, answer=reply.text,
-            seconds_used=round(used_before + used, 2), seconds_allowed=round(used_before + allowed, 2),
-            ended=reply.ended,
-        )
-        store.add_answer(record)  # on disk before anything else happens to it
+        try:
+            record = reply.record or commit(reply)
+        except StorageError as e:
+            raise StorageError(f"answer {pos + 1} was not saved: {e}", reason=e.reason) from None
         if hasattr(source, "saved"):
             source.saved(record)
         store.update_elapsed(session.id, elapsed)

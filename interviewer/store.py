@@ -41,7 +41,12 @@ def check_writable(data_dir: Path) -> None:
 
 class StorageError(UserError):
     """A write the database refused (disk full, read-only, I/O error, locked too long). Raised by
-    every Store write, so callers can keep what they were saving and say so."""
+    every Store write, so callers can keep what they were saving and say so; ``reason`` is the
+    short form for a status line ("database or disk is full")."""
+
+    def __init__(self, message: str, reason: str = "") -> None:
+        super().__init__(message)
+        self.reason = reason or message
 
 
 class Store:
@@ -119,7 +124,7 @@ class Store:
             hint = {"full": "free some disk space", "readonly": f"make {self.path.parent} writable",
                     "locked": "another interviewer command holds it; wait for it to finish"}
             what = next((v for k, v in hint.items() if k in msg), f"check {self.path.parent}")
-            return StorageError(f"cannot write to the history database {self.path}: {msg}; {what}")
+            return StorageError(f"cannot write to the history database {self.path}: {msg}; {what}", reason=msg)
         return UserError(f"cannot open the history database {self.path}: {msg}; move it aside or pass another --data-dir")
 
     @contextmanager

@@ -7,13 +7,15 @@ it stands, exactly as a real interviewer would take the answer you have so far.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import re
 import time
 
 from prompt_toolkit.application import Application
+from prompt_toolkit.filters import Condition
 from prompt_toolkit.input import Input
 from prompt_toolkit.key_binding import KeyBindings
-from prompt_toolkit.layout import Dimension, HSplit, Layout, Window
+from prompt_toolkit.layout import ConditionalContainer, Dimension, HSplit, Layout, Window
 from prompt_toolkit.layout.controls import FormattedTextControl
 from prompt_toolkit.output import Output
 from prompt_toolkit.styles import Style
@@ -67,6 +69,10 @@ class TerminalAnswers:
                                              "grading in the background\n")]), output=self.output)
 
     def ask(self, turn: Turn) -> Reply:
+        """The reply, already on disk when ``turn.commit`` is given: a submitted answer leaves the
+        screen only once it is saved. When the disk refuses a draft or the answer (full disk), the
+        text stays in the editor, the status line says it is not saved, the clock keeps running and
+        the save is retried every ``autosave`` seconds (Ctrl-D retries at once)."""
         q = turn.question
         lang = turn.lang
         started = time.monotonic()
@@ -75,6 +81,7 @@ class TerminalAnswers:
         editor = TextArea(text=turn.draft, multiline=True, wrap_lines=True, scrollbar=True, focus_on_click=True,
                           height=Dimension(min=6, preferred=14, max=24))
         editor.buffer.cursor_position = len(turn.draft)
+        saving = _Saving()
 
         def result(ended: str, **kw: bool) -> Reply:
             return Reply(text=editor.text, seconds_used=time.monotonic() - started, ended=ended, **kw)  # type: ignore[arg-type]
@@ -96,22 +103,49 @@ class TerminalAnswers:
                 ("", f"   interview: {_mmss(left_all)} left   {words} words "),
             ]
 
+        def leave(reply: Reply) -> None:
+            """Hand the reply over: at once without ``turn.commit``, else once it is on disk."""
+            if turn.commit is None:
+                app.exit(result=reply)
+                return
+            if saving.held is not None:  # a retry: the candidate's latest choice, the first submit's time
+                reply.seconds_used = saving.held.seconds_used
+            saving.held = reply
+            app.create_background_task(commit())
+
+        async def commit() -> None:
+            held = saving.held
+            if held is None or saving.busy or app.is_done:
+                return
+            saving.busy = True
+            reply = dataclasses.replace(held, text=editor.text)  # what the editor holds now
+            try:
+                reply.record = await asyncio.get_running_loop().run_in_executor(None, turn.commit, reply)
+            except Exception as e:  # noqa: BLE001 - anything the disk says: keep the text, retry
+                saving.failed(f"answer NOT saved ({_reason(e)}); your text stays here, retrying every "
+                              f"{self.autosave:g} s · Ctrl-D: retry now · Ctrl-C: pause, text kept in a file", self.autosave)
+                return
+            finally:
+                saving.busy = False
+            if not app.is_done and app.is_running:
+                app.exit(result=reply)
+
         kb = KeyBindings()
 
         @kb.add("c-d")
         @kb.add("escape", "enter")
         def _submit(event) -> None:  # noqa: ANN001
             ended = "submitted" if editor.text.strip() else "skipped"
-            event.app.exit(result=result(ended))
+            leave(result(ended))
 
         @kb.add("c-n")
         def _skip(event) -> None:  # noqa: ANN001
-            event.app.exit(result=result("skipped"))
+            leave(result("skipped"))
 
         @kb.add("c-q")
         def _finish(event) -> None:  # noqa: ANN001
             ended = "submitted" if editor.text.strip() else "skipped"
-            event.app.exit(result=result(ended, finish=True))
+            leave(result(ended, finish=True))
 
         @kb.add("c-c")
         def _pause(event) -> None:  # noqa: ANN001
@@ -124,6 +158,11 @@ class TerminalAnswers:
                     Window(height=1, char="─"),
                     editor,
                     Window(FormattedTextControl(clock), height=1),
+                    ConditionalContainer(
+                        Window(FormattedTextControl(lambda: [("class:clock.low", f" ⚠ {saving.problem}")]),
+                               height=Dimension(min=1, max=3), wrap_lines=True, dont_extend_height=True),
+                        filter=Condition(lambda: saving.problem is not None),
+                    ),
                     Window(FormattedTextControl(lambda: [("class:help", KEYS_HELP.get(lang, KEYS_HELP["en"]))]), height=1),
                 ]
             ),
@@ -136,17 +175,45 @@ class TerminalAnswers:
 
         async def watch_clock() -> None:
             saved, next_save = turn.draft, time.monotonic() + self.autosave
-            while True:
+            while not app.is_done:
                 await asyncio.sleep(self.tick / 2)
                 now = time.monotonic()
+                if saving.held is not None:  # an answer waits for the disk: retry it, nothing else
+                    if now >= saving.retry_at and not saving.busy:
+                        await commit()
+                    continue
                 if now >= min(deadline, interview_deadline):
                     if not app.is_done and app.is_running:
-                        app.exit(result=result("timed_out"))
-                    return
+                        leave(result("timed_out"))
+                    continue
                 if turn.save_draft is not None and now >= next_save and editor.text != saved:
-                    saved, next_save = editor.text, now + self.autosave
-                    # off the UI thread: an fsync must not stall typing
-                    await asyncio.get_running_loop().run_in_executor(None, turn.save_draft, saved, now - started)
+                    text, next_save = editor.text, now + self.autosave
+                    try:  # off the UI thread: an fsync must not stall typing
+                        await asyncio.get_running_loop().run_in_executor(None, turn.save_draft, text, now - started)
+                    except Exception as e:  # noqa: BLE001 - the clock must outlive any disk trouble
+                        saving.failed(f"not saved ({_reason(e)}); retrying every {self.autosave:g} s, your text "
+                                      "stays here", self.autosave)
+                        continue
+                    saved = text
+                    saving.problem = None
 
         app.pre_run_callables.append(lambda: app.create_background_task(watch_clock()))
         return app.run()
+
+
+class _Saving:
+    """What the screen knows about the disk: a reply waiting to be saved, and the problem to show."""
+
+    def __init__(self) -> None:
+        self.held: Reply | None = None
+        self.busy = False
+        self.problem: str | None = None
+        self.retry_at = 0.0
+
+    def failed(self, problem: str, retry_in: float) -> None:
+        self.problem = problem
+        self.retry_at = time.monotonic() + retry_in
+
+
+def _reason(e: Exception) -> str:
+    return str(getattr(e, "reason", "") or e.__class__.__name__ + (f": {e}" if str(e) else ""))[:120]
