@@ -257,6 +257,13 @@ def _register_extensions() -> None:
 _register_extensions()
 
 
+def _one_line(e: Exception) -> str:
+    """An error message as one printable line, without secrets (a provider may echo a key)."""
+    from rubrics.secrets import redact
+
+    return " ".join(redact(str(e)).split())
+
+
 def main() -> None:
     """Entry point: every failure the user can fix is one line on stderr and a non-zero exit."""
     import click
@@ -266,7 +273,7 @@ def main() -> None:
     try:
         code = app(standalone_mode=False)  # click returns an Exit's code here instead of raising it
     except (UserError, BankError) as e:
-        typer.echo(f"error: {e}", err=True)
+        typer.echo(f"error: {_one_line(e)}", err=True)
         sys.exit(1)
     except click.exceptions.Abort:
         typer.echo("aborted", err=True)
@@ -282,7 +289,8 @@ def main() -> None:
     except Exception as e:  # noqa: BLE001 - last resort: one line, the traceback only on request
         if os.environ.get("INTERVIEWER_DEBUG"):
             raise
-        typer.echo(f"error: internal error: {e.__class__.__name__}: {e} (set INTERVIEWER_DEBUG=1 for details)", err=True)
+        typer.echo(f"error: internal error: {e.__class__.__name__}: {_one_line(e)} (set INTERVIEWER_DEBUG=1 for details)",
+                   err=True)
         sys.exit(2)
     sys.exit(code if isinstance(code, int) else 0)
 

@@ -157,8 +157,12 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one closure per command 
             raise UserError(f"--format {fmt!r} is not supported; use csv, parquet or json")
         from reports import analytics as an
 
+        from rubrics.secrets import redact
+
         store, sessions, answers, qbank = _load(data_dir_opt, bank)
         df = an.answers_frame(answers, qbank.questions, sessions, with_verdicts=True)
+        for col in df.columns[df.dtypes == object]:  # no secret leaves in an export, whatever is stored
+            df[col] = df[col].map(lambda x: redact(x) if isinstance(x, str) else x)
         to_stdout = output is not None and str(output) == "-"
         if to_stdout and fmt == "parquet":
             raise UserError("parquet cannot go to stdout; pass --output FILE.parquet")

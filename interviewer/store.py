@@ -18,6 +18,7 @@ from interviewer.errors import UserError
 from interviewer.migrations import NewerDatabaseError, app_version, migrate, pending
 from reports.records import AnswerRecord, SessionRecord, SessionSettings
 from rubrics.judge import LLMCall
+from rubrics.secrets import redact, redact_values, redact_verdict
 from rubrics.verdict import Verdict
 
 DB_NAME = "interviewer.db"
@@ -214,7 +215,7 @@ class Store:
             cur = conn.execute(
                 "INSERT INTO answers (session_id, position, question_id, answer, seconds_used, seconds_allowed,"
                 " submitted_at, ended) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (a.session_id, a.position, a.question_id, a.answer, a.seconds_used, a.seconds_allowed,
+                (a.session_id, a.position, a.question_id, redact_values(a.answer), a.seconds_used, a.seconds_allowed,
                  a.submitted_at.isoformat(), a.ended),
             )
             conn.execute("DELETE FROM drafts WHERE session_id = ? AND position = ?", (a.session_id, a.position))
@@ -227,7 +228,7 @@ class Store:
             "INSERT INTO drafts (session_id, position, text, seconds_used, updated_at) VALUES (?, ?, ?, COALESCE(?, 0), ?)"
             " ON CONFLICT (session_id, position) DO UPDATE SET text = excluded.text, updated_at = excluded.updated_at,"
             " seconds_used = COALESCE(?, drafts.seconds_used)",
-            (session_id, position, text, seconds_used, _now(), seconds_used),
+            (session_id, position, redact_values(text), seconds_used, _now(), seconds_used),
         )
 
     def get_draft(self, session_id: str, position: int) -> tuple[str, float]:
@@ -237,6 +238,7 @@ class Store:
         return (rows[0][0], rows[0][1]) if rows else ("", 0.0)
 
     def save_verdict(self, answer_id: int, v: Verdict) -> None:
+        v = redact_verdict(v)  # judges redact already; this is what reaches the disk, whatever the judge
         self._write(
             "INSERT INTO verdicts (answer_id, status, score, judge, model, prompt_version, verdict_json, graded_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -272,7 +274,8 @@ class Store:
         self._write(
             "INSERT INTO llm_calls (started_at, model, question_id, purpose, status, error, prompt_tokens,"
             " completion_tokens, cost_usd, duration_ms, cached) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (call.started_at.isoformat(), call.model, call.question_id, call.purpose, call.status, call.error,
+            (call.started_at.isoformat(), call.model, call.question_id, call.purpose, call.status,
+             redact(call.error) if call.error else None,
              call.prompt_tokens, call.completion_tokens, call.cost_usd, call.duration_ms, int(call.cached)),
         )
 
@@ -286,7 +289,7 @@ class Store:
     def cache_put(self, key: str, verdict: Verdict) -> None:
         self._write(
             "INSERT OR REPLACE INTO judge_cache (key, verdict_json, created_at) VALUES (?, ?, ?)",
-            (key, verdict.model_dump_json(), _now()),
+            (key, redact_verdict(verdict).model_dump_json(), _now()),
         )
 
 

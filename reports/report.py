@@ -441,13 +441,16 @@ def _chart_rows(r: SessionReport, L: Labels) -> dict:  # noqa: N803 - the templa
 
 
 def render(report: SessionReport, fmt: str) -> str:
+    """The report as text; secrets the process knows never reach it (rubrics.secrets)."""
+    from rubrics.secrets import redact
+
     if fmt == "json":
-        return report.model_dump_json(indent=2)
+        return redact(report.model_dump_json(indent=2))
     L = Labels(report.settings.lang)  # noqa: N806 - the templates' name for it
     if fmt == "html":
-        return _env().get_template("report.html.j2").render(r=report, L=L, **_chart_rows(report, L))
+        return redact(_env().get_template("report.html.j2").render(r=report, L=L, **_chart_rows(report, L)))
     if fmt == "md":
-        return _env().get_template("report.md.j2").render(r=report, L=L)
+        return redact(_env().get_template("report.md.j2").render(r=report, L=L))
     raise ValueError(f"unknown report format {fmt!r}; use html, md or json")
 
 

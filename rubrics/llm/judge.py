@@ -30,6 +30,7 @@ from typing import Any
 
 from question_bank.models import Question, Rubric
 from rubrics.judge import CallLog, LLMCall, VerdictCache
+from rubrics.secrets import redact, redact_verdict, register_secret
 from rubrics.llm.output import JudgeOutput, OutputError, output_schema, parse_judgement
 from rubrics.llm.prompt import PROMPT_VERSION, build_messages, neutralize, repair_message, template_fingerprint
 from rubrics.text import contains_normalized, normalize
@@ -176,6 +177,11 @@ class LLMJudge:
         self.call_log = call_log
         self.extra_params = dict(extra_params or {})
         self.router_config = router_config  # lets a worker process build the same router
+        register_secret(api_key)  # redacted wherever a provider echoes it back
+        for deployment in (router_config or {}).get("model_list") or []:
+            key = ((deployment or {}).get("litellm_params") or {}).get("api_key")
+            if isinstance(key, str) and not key.startswith("os.environ/"):
+                register_secret(key)
         self._json_schema = json_schema  # None: ask litellm on first use
         self._sem = threading.BoundedSemaphore(self.concurrency)
         self._asems: dict[int, asyncio.Semaphore] = {}
@@ -467,8 +473,8 @@ class LLMJudge:
         common = {"judge": self.name, "model": self.model, "prompt_version": PROMPT_VERSION, "usage": usage}
         good = [s.output for s in samples if s.output is not None]
         if not good:
-            return Verdict.ungraded(ctx.question.id, samples[0].error or "judge failed", **common)
-        verdict = _assemble(ctx, good, common)
+            return redact_verdict(Verdict.ungraded(ctx.question.id, samples[0].error or "judge failed", **common))
+        verdict = redact_verdict(_assemble(ctx, good, common))
         if len(good) < len(samples):
             failed = len(samples) - len(good)
             verdict.flags.append(Flag(kind="sample_spread", detail=f"{failed} of {len(samples)} samples failed"))
@@ -675,4 +681,4 @@ def _describe(e: Exception, attempts: int) -> str:
         msg = msg.replace(prefix, "")
     tag = f"{type(e).__name__}" + (f" (HTTP {status})" if status else "")
     tries = f" after {attempts} attempt{'s' if attempts != 1 else ''}"
-    return f"provider error: {tag}{tries}: {msg[:240]}"
+    return f"provider error: {tag}{tries}: {redact(msg)[:240]}"  # providers echo keys in errors

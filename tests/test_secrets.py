@@ -1,0 +1,86 @@
+"""A provider that echoes the caller's API key (in an error, or in its reply) must not get it
+written anywhere: not in the database, the reports, the exports, nor in anything printed."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from rubrics.secrets import REDACTED, redact, redact_values, register_secret
+from tests.llm_server import ECHO_AUTHORIZATION, Reply, verdict_for
+from tests.test_cli_judging import EXAMPLE, GOOD, QID, no_traceback, run
+
+#: A key with no recognisable shape: only knowing its value can catch it.
+SECRET = "kq7Zp2Lm9Xv4Rt8Wn3Yb6Hc1"
+OTHER = "sk-live-abcdefghijklmnopqrstu"  # a key-shaped token the process does not know
+
+
+def echo_error(body: dict) -> Reply:
+    return Reply.error(401, f"Invalid credentials. You sent Authorization: {ECHO_AUTHORIZATION} (api_key={SECRET})")
+
+
+def echo_feedback(body: dict) -> Reply:
+    return Reply.json(verdict_for(body, "full", holistic=9,
+                                  feedback=f"Debug: header {ECHO_AUTHORIZATION}, backup key {OTHER}."))
+
+
+def test_redaction_rules():
+    register_secret("my-registered-secret-value")
+    assert redact("x my-registered-secret-value y") == f"x {REDACTED} y"
+    assert redact("Authorization: Bearer abc.def-123456") == f"Authorization: {REDACTED}"
+    assert redact('{"authorization": "Bearer abcdefgh12345678"}') == f'{{"authorization": "{REDACTED}"}}'
+    assert redact(f"key {OTHER}.") == f"key {REDACTED}."
+    assert redact("sk-learn and the sk- prefix") == "sk-learn and the sk- prefix"  # prose is left alone
+    assert redact_values(f"answer with {OTHER}") == f"answer with {OTHER}"  # the candidate's words: values only
+    assert redact_values("my-registered-secret-value") == REDACTED
+
+
+def files_holding(root: Path, needles: list[str]) -> list[str]:
+    found = []
+    for p in root.rglob("*"):
+        if p.is_file():
+            data = p.read_bytes()
+            found += [f"{p.name}: {n}" for n in needles if n.encode() in data]
+    return found
+
+
+def test_a_key_echoing_provider_leaves_no_secret_on_disk_or_screen(llm_server, tmp_path):
+    env = {"MY_JUDGE_KEY": SECRET}
+    judge = ("--judge", "openai/test-model", "--api-base", llm_server.base_url, "--api-key-env", "MY_JUDGE_KEY")
+    answers = tmp_path / "answers.jsonl"
+    answers.write_text("\n".join(json.dumps(x) for x in [
+        {"answer": GOOD, "question_id": QID, "seconds": 30},
+        {"answer": "Attention lets each token look at the others with learned weights.", "seconds": 20},
+    ]) + "\n")
+    data = tmp_path / "data"
+    outputs = []
+
+    llm_server.set_default(echo_error)
+    started = run("start", "--count", "2", "--seed", "3", "--bank", EXAMPLE, "--answers", str(answers), *judge,
+                  data_dir=data, env=env)
+    outputs.append(started)
+    assert started.returncode == 0, started.stderr
+    assert any(SECRET in str(r.headers) for r in llm_server.requests), [r.headers for r in llm_server.requests][:1]
+    (answer_file := tmp_path / "a.txt").write_text(GOOD, encoding="utf-8")
+    graded = run("grade", "-q", QID, "-a", str(answer_file), "--bank", EXAMPLE, *judge, "--no-cache", data_dir=data, env=env)
+    outputs.append(graded)
+    assert graded.returncode == 3 and "ungraded" in graded.stdout and REDACTED in graded.stdout
+
+    llm_server.set_default(echo_feedback)  # a reply that repeats the header and another key
+    regraded = run("regrade", "latest", *judge, "--json", data_dir=data, env=env)
+    outputs.append(regraded)
+    assert regraded.returncode == 0, regraded.stderr
+    outputs.append(run("report", "latest", "--format", "md", "-o", "-", data_dir=data, env=env))
+    outputs.append(run("report", "latest", "--format", "html", data_dir=data, env=env))
+    for fmt in ("csv", "json"):
+        outputs.append(run("export", "--format", fmt, "-o", str(data / "exports" / f"all.{fmt}"), data_dir=data, env=env))
+    outputs.append(run("export", "--format", "json", "-o", "-", data_dir=data, env=env))
+    for p in outputs:
+        no_traceback(p)
+
+    leaks = files_holding(data, [SECRET, OTHER])
+    assert not leaks, leaks
+    for p in outputs:
+        assert SECRET not in p.stdout + p.stderr and OTHER not in p.stdout + p.stderr
+    md = outputs[3].stdout
+    assert REDACTED in md  # the echo did happen, and was caught
