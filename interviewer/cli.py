@@ -179,6 +179,7 @@ def bank_list(
     """List questions (id, topic, difficulty, text)."""
     from interviewer.run import load_bank_or_fail
     from question_bank.loader import BankError
+    from rubrics.untrusted import strip_controls
 
     b = load_bank_or_fail(bank)
     try:
@@ -188,8 +189,8 @@ def bank_list(
     if as_json:
         typer.echo(json.dumps([q.model_dump(mode="json") for q in qs], ensure_ascii=False))
         return
-    for q in qs:
-        typer.echo(f"{q.id}\t{q.topic}\t{q.difficulty}\t{q.text.en}")
+    for q in qs:  # bank text is not ours: no control sequence reaches the terminal, even through a pipe
+        typer.echo(strip_controls(f"{q.id}\t{q.topic}\t{q.difficulty}\t{' '.join(q.text.en.split())}"))
 
 
 @bank_app.command("show")
@@ -200,8 +201,11 @@ def bank_show(
     bank: BankOpt = None,
 ) -> None:
     """Show one question with its reference answer and rubric."""
+    from rich.text import Text
+
     from interviewer.run import console, load_bank_or_fail
     from question_bank.loader import BankError
+    from rubrics.untrusted import strip_controls
 
     b = load_bank_or_fail(bank)
     try:
@@ -212,19 +216,25 @@ def bank_show(
         typer.echo(q.model_dump_json(indent=2))
         return
     out = console()
-    out.print(f"[bold]{q.id}[/bold]  {q.topic} · {q.subtopic} · {q.difficulty}  ({b.sources[q.id]})")
-    out.print(q.text.get(lang), style="bold")
-    out.print("\n[dim]Reference answer[/dim]\n" + q.reference_answer.get(lang))
+
+    def show(*parts: str | tuple[str, str]) -> None:
+        """Bank text as text: never read as Rich markup ('E[m x]', '[/bold]'), never with control codes."""
+        out.print(Text.assemble(*((strip_controls(p[0]), p[1]) if isinstance(p, tuple) else strip_controls(p)
+                                  for p in parts)))
+
+    show((q.id, "bold"), f"  {q.topic} · {q.subtopic} · {q.difficulty}  ({b.sources[q.id]})")
+    show((q.text.get(lang), "bold"))
+    show("\n", ("Reference answer", "dim"), "\n", q.reference_answer.get(lang))
     if q.rubric.key_points:
-        out.print("\n[dim]Key points[/dim]")
+        show("\n", ("Key points", "dim"))
         for k in q.rubric.key_points:
-            out.print(f"  • ({k.weight:g}) {k.text.get(lang)}")
+            show(f"  • ({k.weight:g}) {k.text.get(lang)}")
     if q.rubric.misconceptions:
-        out.print("\n[dim]Misconceptions[/dim]")
+        show("\n", ("Misconceptions", "dim"))
         for m in q.rubric.misconceptions:
-            out.print(f"  − ({m.penalty:g}) {m.text.get(lang)}")
+            show(f"  − ({m.penalty:g}) {m.text.get(lang)}")
     for f in q.follow_ups:
-        out.print(f"\n[dim]Follow-up[/dim] {f.get(lang)}")
+        show("\n", ("Follow-up", "dim"), f" {f.get(lang)}")
 
 
 @bank_app.command("schema")
@@ -258,10 +268,12 @@ _register_extensions()
 
 
 def _one_line(e: Exception) -> str:
-    """An error message as one printable line, without secrets (a provider may echo a key)."""
+    """An error message as one printable line, without secrets (a provider may echo a key) or
+    control sequences (it may quote a bank file or a model)."""
     from rubrics.secrets import redact
+    from rubrics.untrusted import strip_controls
 
-    return " ".join(redact(str(e)).split())
+    return " ".join(strip_controls(redact(str(e))).split())
 
 
 def main() -> None:

@@ -33,6 +33,17 @@ def _load(data_dir_opt: Path | None, bank: list[Path] | None, read_only_ok: bool
     return store, sessions, store.all_answers(), qbank
 
 
+def _map_text(df, fn):  # noqa: ANN001, ANN202 - a pandas DataFrame
+    """A copy of ``df`` with ``fn`` applied to every string cell."""
+    import pandas as pd
+
+    out = df.copy()
+    for col in out.columns:
+        if pd.api.types.is_object_dtype(out[col]) or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(lambda x: fn(x) if isinstance(x, str) else x).astype(out[col].dtype)
+    return out
+
+
 def _fmt(x: object, spec: str = ".1f") -> str:
     if x is None or (isinstance(x, float) and x != x):
         return "–"
@@ -161,15 +172,16 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one closure per command 
 
         store, sessions, answers, qbank = _load(data_dir_opt, bank)
         df = an.answers_frame(answers, qbank.questions, sessions, with_verdicts=True)
-        for col in df.columns[df.dtypes == object]:  # no secret leaves in an export, whatever is stored
-            df[col] = df[col].map(lambda x: redact(x) if isinstance(x, str) else x)
+        df = _map_text(df, redact)  # no secret leaves in an export, whatever is stored
         to_stdout = output is not None and str(output) == "-"
         if to_stdout and fmt == "parquet":
             raise UserError("parquet cannot go to stdout; pass --output FILE.parquet")
         if fmt == "json":
             text = json.dumps(an.export_records(df), ensure_ascii=False, indent=1)
         elif fmt == "csv":
-            text = df.to_csv(index=False)
+            from rubrics.untrusted import csv_cell
+
+            text = _map_text(df, csv_cell).to_csv(index=False)  # '=cmd|...' must not run in a spreadsheet
         if to_stdout:
             sys.stdout.write(text)
             return

@@ -50,13 +50,20 @@ def _fmt(x: float | None, digits: int = 3) -> str:
 
 
 def print_verdict(v, console) -> None:  # noqa: ANN001
-    """A verdict for people: score, per-point credits with evidence, penalties, flags, cost."""
-    from rich.markup import escape
+    """A verdict for people: score, per-point credits with evidence, penalties, flags, cost. Every
+    text in it came from a model, a bank or an answer: printed as text, without control sequences."""
+    from rich.markup import escape as rich_escape
+
+    from rubrics.untrusted import strip_controls
+
+    def escape(text: str) -> str:
+        return rich_escape(strip_controls(text))
 
     if v.status != "graded":
         console.print(f"[bold red]ungraded[/bold red]: {escape(v.reason or 'unknown reason')}")
     else:
-        console.print(f"[bold]score {v.score:g} / {v.max_score:g}[/bold]  ({v.judge}{' · ' + v.model if v.model else ''})")
+        model = escape(f" · {v.model}") if v.model else ""
+        console.print(f"[bold]score {v.score:g} / {v.max_score:g}[/bold]  ({escape(v.judge)}{model})")
     mark = {"full": "[green]✔ full   [/green]", "partial": "[yellow]◐ partial[/yellow]", "none": "[red]✘ none   [/red]"}
     for kp in v.key_points:
         console.print(f"  {mark[kp.credit.value]} ({kp.weight:g}) {escape(kp.text or kp.id)}")
@@ -154,8 +161,10 @@ def calibrate(
         raise UserError(f"{file}: no such file; pass a JSONL file of human-graded answers")
     items, problems = load_items(file)
     err = console(stderr=True, soft_wrap=True)
+    from rubrics.untrusted import strip_controls
+
     for p in problems:
-        err.print(f"{file}: {p}", markup=False)
+        err.print(strip_controls(f"{file}: {p}"), markup=False)
     if limit:
         items = items[:limit]
     if not items:
@@ -221,8 +230,10 @@ def calibrate(
     for k, v in rows:
         t.add_row(k, v)
     con.print(t)
+    from rubrics.untrusted import strip_controls
+
     for reason in ungraded_reasons[:5]:
-        err.print(f"ungraded: {reason}", markup=False)
+        err.print(f"ungraded: {strip_controls(reason)}", markup=False)
     if out is not None:
         con.print(f"items written to {out}", markup=False)
 
@@ -289,9 +300,11 @@ def regrade(
     if as_json:
         typer.echo(json.dumps({"session": rec.id, "judge": spec, "regraded": rows}, ensure_ascii=False))
     else:
+        from rubrics.untrusted import strip_controls
+
         for r in rows:
             tail = f"{r['score']:g}/10" if r["score"] is not None else f"{r['status']}: {r['reason']}"
-            typer.echo(f"#{r['position'] + 1} {r['question_id']}: {tail}")
+            typer.echo(strip_controls(f"#{r['position'] + 1} {r['question_id']}: {tail}"))
         graded = sum(r["status"] == "graded" for r in rows)
         typer.echo(f"regraded {len(rows)} answer(s) of {rec.id} with {spec}: {graded} graded, {len(rows) - graded} not")
     if any(r["status"] != "graded" for r in rows):

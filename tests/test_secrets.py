@@ -83,4 +83,4 @@ def test_a_key_echoing_provider_leaves_no_secret_on_disk_or_screen(llm_server, t
     for p in outputs:
         assert SECRET not in p.stdout + p.stderr and OTHER not in p.stdout + p.stderr
     md = outputs[3].stdout
-    assert REDACTED in md  # the echo did happen, and was caught
+    assert "REDACTED" in md  # the echo did happen, and was caught (escaped as Markdown text)

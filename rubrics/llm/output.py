@@ -15,6 +15,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from rubrics.untrusted import strip_controls
+
 
 class OutputError(ValueError):
     """The reply is unusable; ``str()`` says why in words a model can act on."""
@@ -289,8 +291,8 @@ def _validate(data: dict, point_ids: list[str], misconception_ids: list[str], *,
         if isinstance(ev, list):
             ev = " ".join(str(x) for x in ev)
         fixed["evidence"] = ev if isinstance(ev, str) and ev.strip() else None
-        if fixed.get("rationale") is not None and not isinstance(fixed["rationale"], str):
-            fixed["rationale"] = str(fixed["rationale"])
+        if fixed.get("rationale") is not None:
+            fixed["rationale"] = strip_controls(str(fixed["rationale"]))
         points[pid] = fixed
     missing = [pid for pid in point_ids if pid not in points]
     if missing:
@@ -333,8 +335,8 @@ def _validate(data: dict, point_ids: list[str], misconception_ids: list[str], *,
                 "key_points": [points[pid] for pid in point_ids],
                 "misconceptions": list(hits.values()),
                 "holistic_score": holistic,
-                "feedback": feedback if isinstance(feedback, str) else "",
-                "manipulation": str(manip) if manip is not None else None,
+                "feedback": strip_controls(feedback) if isinstance(feedback, str) else "",
+                "manipulation": strip_controls(str(manip)) if manip is not None else None,
             }
         )
     except ValidationError as e:  # pragma: no cover - the dict above is built to fit
