@@ -18,6 +18,7 @@ from interviewer.errors import UserError
 from interviewer.migrations import NewerDatabaseError, app_version, migrate, pending
 from reports.records import AnswerRecord, SessionRecord, SessionSettings
 from rubrics.judge import LLMCall
+from rubrics.limits import MAX_NOTE_CHARS, bounded_verdict, clip
 from rubrics.secrets import redact, redact_values, redact_verdict
 from rubrics.verdict import Verdict
 
@@ -238,7 +239,7 @@ class Store:
         return (rows[0][0], rows[0][1]) if rows else ("", 0.0)
 
     def save_verdict(self, answer_id: int, v: Verdict) -> None:
-        v = redact_verdict(v)  # judges redact already; this is what reaches the disk, whatever the judge
+        v = bounded_verdict(redact_verdict(v))  # judges do it already; this is what reaches the disk, whatever the judge
         self._write(
             "INSERT INTO verdicts (answer_id, status, score, judge, model, prompt_version, verdict_json, graded_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -275,7 +276,7 @@ class Store:
             "INSERT INTO llm_calls (started_at, model, question_id, purpose, status, error, prompt_tokens,"
             " completion_tokens, cost_usd, duration_ms, cached) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (call.started_at.isoformat(), call.model, call.question_id, call.purpose, call.status,
-             redact(call.error) if call.error else None,
+             clip(redact(call.error), MAX_NOTE_CHARS) if call.error else None,
              call.prompt_tokens, call.completion_tokens, call.cost_usd, call.duration_ms, int(call.cached)),
         )
 
@@ -289,7 +290,7 @@ class Store:
     def cache_put(self, key: str, verdict: Verdict) -> None:
         self._write(
             "INSERT OR REPLACE INTO judge_cache (key, verdict_json, created_at) VALUES (?, ?, ?)",
-            (key, redact_verdict(verdict).model_dump_json(), _now()),
+            (key, bounded_verdict(redact_verdict(verdict)).model_dump_json(), _now()),
         )
 
 

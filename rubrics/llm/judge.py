@@ -30,6 +30,7 @@ from typing import Any
 
 from question_bank.models import Question, Rubric
 from rubrics.judge import CallLog, LLMCall, VerdictCache
+from rubrics.limits import MAX_REPLY_CHARS
 from rubrics.secrets import redact, redact_verdict, register_secret
 from rubrics.llm.output import JudgeOutput, OutputError, output_schema, parse_judgement
 from rubrics.llm.prompt import PROMPT_VERSION, build_messages, neutralize, repair_message, template_fingerprint
@@ -416,6 +417,8 @@ class LLMJudge:
                 text = str(refusal)
         except (AttributeError, IndexError, TypeError):
             text = None
+        if isinstance(text, str) and len(text) > MAX_REPLY_CHARS:  # read no further than a verdict can need
+            text, finish = text[:MAX_REPLY_CHARS], "length"
         self._log(LLMCall(model=self.model, question_id=ctx.question.id, purpose=req.purpose, status="ok",
                           prompt_tokens=pt, completion_tokens=ct, cost_usd=cost, duration_ms=ms))
         return _Reply(text=text, finish_reason=finish)
