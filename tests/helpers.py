@@ -35,3 +35,17 @@ def synthetic_bank(topics: dict[str, int]) -> Bank:
             q = make_question(f"{topic}-{i:02d}", topic, DIFFS[i % 3])
             bank.questions[q.id] = q
     return bank
+
+
+def wait_for(check, timeout: float = 60.0, what: str = "condition"):  # noqa: ANN001, ANN201
+    """Poll ``check`` until it returns something true (returned), or fail after ``timeout`` seconds:
+    how the tests wait for another process without assuming how long it takes."""
+    import time
+
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        got = check()
+        if got:
+            return got
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")

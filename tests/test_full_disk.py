@@ -7,15 +7,12 @@ writes the text to a file whose path is printed; a scripted run stops with one c
 
 from __future__ import annotations
 
-import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import threading
 import time
-import uuid
 from pathlib import Path
 
 import pytest
@@ -29,20 +26,11 @@ from interviewer.tui import TerminalAnswers
 from reports.records import AnswerRecord, SessionSettings
 from rubrics.offline import OfflineJudge
 from tests.full_disk import limit
-from tests.helpers import make_question, synthetic_bank
+from tests.helpers import make_question, synthetic_bank, wait_for
 from tests.test_cli_e2e import ROOT, answers_file, one_line_error
+from tests.tmux import Tmux, tmux_available
 
 LONG = " ".join(f"word{i} about attention heads and softmax" for i in range(200))  # ~8 KB: needs new pages
-
-
-def wait_for(check, timeout: float = 30.0, what: str = "condition"):  # noqa: ANN001, ANN201
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        got = check()
-        if got:
-            return got
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture
@@ -155,38 +143,10 @@ def test_a_scripted_run_on_a_full_disk_stops_with_one_clear_line(tmp_path):
     assert "answer 1 was not saved" in line and "database or disk is full" in line and "--answers" in line
 
 
-class Tmux:
-    """One tmux server of our own, a terminal 110x40 running ``cmd``; the pane stays after exit."""
-
-    def __init__(self, cmd: list[str], cwd: Path) -> None:
-        if shutil.which("tmux") is None:
-            pytest.skip("tmux is not installed")
-        self.sock = f"issue16-{uuid.uuid4().hex[:8]}"
-        line = " ".join(_quote(c) for c in cmd) + "; echo EXIT=$?; sleep 600"
-        env = {**os.environ, "INTERVIEWER_BANK": "", "TERM": "xterm-256color"}
-        subprocess.run(["tmux", "-L", self.sock, "new-session", "-d", "-s", "t", "-x", "110", "-y", "40", "-c",
-                        str(cwd), "sh", "-c", line], check=True, env=env)
-
-    def keys(self, *keys: str, literal: bool = False) -> None:
-        subprocess.run(["tmux", "-L", self.sock, "send-keys", "-t", "t", *(["-l"] if literal else []), *keys], check=True)
-
-    def screen(self) -> str:
-        return subprocess.run(["tmux", "-L", self.sock, "capture-pane", "-p", "-J", "-S", "-200", "-t", "t"],
-                              capture_output=True, text=True, check=True).stdout
-
-    def wait(self, pattern: str, timeout: float = 60.0) -> re.Match:
-        return wait_for(lambda: re.search(pattern, self.screen()), timeout, what=repr(pattern))
-
-    def close(self) -> None:
-        subprocess.run(["tmux", "-L", self.sock, "kill-server"], capture_output=True)
-
-
-def _quote(s: str) -> str:
-    return "'" + s.replace("'", "'\"'\"'") + "'"
-
-
 @pytest.fixture
 def tui(tmp_path):
+    if not tmux_available():
+        pytest.skip("tmux is not installed")
     flag = tmp_path / "full"
     data = tmp_path / "data"
     term = Tmux(full_disk_cmd(flag, "start", "--count", "2", "--minutes", "20", "--seed", "4", "--data-dir", str(data)),

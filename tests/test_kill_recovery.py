@@ -11,25 +11,15 @@ import sqlite3
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
 
+from tests.helpers import wait_for
 from tests.llm_server import Reply, verdict_for
 from tests.test_cli_judging import EXAMPLE, GOOD, QID, full_credit, no_traceback, run
 
 ROOT = Path(__file__).parents[1]
-
-
-def wait_for(check, timeout: float = 60.0, what: str = "condition"):  # noqa: ANN001, ANN201
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        got = check()
-        if got:
-            return got
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def db_rows(data: Path, sql: str) -> list:

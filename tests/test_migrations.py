@@ -9,7 +9,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import textwrap
 import time
 from pathlib import Path
 
@@ -21,51 +20,10 @@ from tests.test_cli_e2e import one_line_error, run
 
 ROOT = Path(__file__).parents[1]
 
-#: A child that opens the store with a trace on every connection: it counts the SQL statements
-#: run, sleeps a little after each (so concurrent openers really overlap) and SIGKILLs itself just
-#: before statement number KILL_AT. KEEP limits the migrations to the first N (an older version).
-CHILD = textwrap.dedent(
-    """
-    import os, signal, sqlite3, sys, time
-    from pathlib import Path
-
-    data_dir, kill_at, keep, pause, go = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), sys.argv[5]
-    count = [0]
-    real_connect = sqlite3.connect
-
-    def connect(*a, **k):
-        conn = real_connect(*a, **k)
-
-        def trace(stmt):
-            count[0] += 1
-            if count[0] == kill_at:
-                os.kill(os.getpid(), signal.SIGKILL)
-            if pause:
-                time.sleep(pause)
-
-        conn.set_trace_callback(trace)
-        return conn
-
-    sqlite3.connect = connect
-    from interviewer import migrations
-    if keep:
-        del migrations.MIGRATIONS[keep:]
-    from interviewer.store import Store
-    while go and not os.path.exists(go):
-        time.sleep(0.005)
-    store = Store.open(data_dir)
-    if keep:  # an older version's database, with history in it
-        store.conn.execute("INSERT INTO sessions (id, created_at, status, settings_json, plan_json) "
-                           "VALUES ('old-session', '2024-01-01T00:00:00+00:00', 'finished', '{}', '[]')")
-        store.conn.commit()
-    store.close()
-    print("STATEMENTS", count[0], flush=True)
-    """
-)
-
-
 def child(data_dir: Path, kill_at: int = 0, keep: int = 0, pause: float = 0.0, go: str = "") -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-c", CHILD, str(data_dir), str(kill_at), str(keep), str(pause), go],
+    """A store opener killed at a statement (tests/migration_child.py)."""
+    return subprocess.Popen([sys.executable, "-m", "tests.migration_child", str(data_dir), str(kill_at), str(keep),
+                             str(pause), go],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 

@@ -15,7 +15,7 @@ import pytest
 from interviewer.store import Store
 from reports.records import AnswerRecord, SessionRecord, SessionSettings
 from tests.llm_server import Reply, verdict_for
-from tests.test_kill_recovery import wait_for
+from tests.helpers import wait_for
 
 ROOT = Path(__file__).parents[1]
 QUESTION = "attention-mha-mqa-gqa"

@@ -17,17 +17,12 @@ from reports.report import build_report, md_block, md_text, render
 from rubrics.untrusted import FORMULA_START, csv_cell, strip_controls
 from rubrics.verdict import Credit, Flag, KeyPointVerdict, MisconceptionHit, Verdict
 from tests.helpers import make_question
+from tests.hostile import ESCAPES, HOSTILE_BLOCK
+from tests.hostile import HOSTILE_HTML as HOSTILE
 from tests.llm_server import Reply, verdict_for
 from tests.test_cli_e2e import run
 from tests.test_cli_judging import EXAMPLE, QID, no_traceback
 from tests.test_cli_judging import run as run_judging
-
-HOSTILE = ("<img src=x onerror=alert(1)> <script>alert(2)</script> [click me](javascript:alert(3)) "
-           "<a href='javascript:alert(4)'>x</a> &#x3C;script&#x3E; ![i](http://evil/x.png)")
-HOSTILE_BLOCK = f"# pwned heading\n{HOSTILE}\n> quoted\n---\n    indented code\n1. list\n| a | b |"
-ESCAPES = ("\x1b[2J\x1b[H clear \x1b]0;pwned title\x07 title \x1b]52;c;cHduZWQ=\x07 clipboard "
-           "\x1b[31mred\x1b[0m \x9b31m c1 \x07 bell")
-
 
 def hostile_verdict(qid: str) -> Verdict:
     return Verdict(

@@ -7,22 +7,9 @@ import json
 from pathlib import Path
 
 from rubrics.secrets import REDACTED, redact, redact_values, register_secret
-from tests.llm_server import ECHO_AUTHORIZATION, Reply, verdict_for
+from tests.hostile import OTHER_KEY as OTHER
+from tests.hostile import SECRET, echo_key_error as echo_error, echo_key_feedback as echo_feedback
 from tests.test_cli_judging import EXAMPLE, GOOD, QID, no_traceback, run
-
-#: A key with no recognisable shape: only knowing its value can catch it.
-SECRET = "kq7Zp2Lm9Xv4Rt8Wn3Yb6Hc1"
-OTHER = "sk-live-abcdefghijklmnopqrstu"  # a key-shaped token the process does not know
-
-
-def echo_error(body: dict) -> Reply:
-    return Reply.error(401, f"Invalid credentials. You sent Authorization: {ECHO_AUTHORIZATION} (api_key={SECRET})")
-
-
-def echo_feedback(body: dict) -> Reply:
-    return Reply.json(verdict_for(body, "full", holistic=9,
-                                  feedback=f"Debug: header {ECHO_AUTHORIZATION}, backup key {OTHER}."))
-
 
 def test_redaction_rules():
     register_secret("my-registered-secret-value")

@@ -5,49 +5,19 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
 from question_bank.loader import BankError, load_file
+from tests.hostile import alias_bomb, peak_rss_mib
 from tests.llm_server import Reply, verdict_for
-from tests.test_cli_e2e import ROOT, answers_file, one_line_error
+from tests.test_cli_e2e import answers_file, one_line_error
 from tests.test_cli_e2e import run as run_e2e
 from tests.test_cli_judging import EXAMPLE, GOOD, QID, run
 
 MIB = 1024 * 1024
-
-
-def alias_bomb(levels: int = 9, width: int = 9) -> str:
-    """The 'billion laughs' in YAML: ~300 bytes that expand to width**levels values."""
-    names = "abcdefghijklmnop"
-    lines = [f"{names[0]}: &{names[0]} [{','.join(['lol'] * width)}]"]
-    for i in range(1, levels):
-        lines.append(f"{names[i]}: &{names[i]} [{','.join(['*' + names[i - 1]] * width)}]")
-    lines.append(f"questions: [*{names[levels - 1]}]")
-    return "\n".join(lines) + "\n"
-
-
-#: Runs a command and prints its peak RSS. A small process of its own, because a child forked
-#: from pytest would count pytest's memory, resident until exec, as its own.
-_MEASURE = """
-import os, subprocess, sys
-p = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-err = p.stderr.read()
-_, status, usage = os.wait4(p.pid, 0)
-sys.stderr.buffer.write(err)
-print(os.waitstatus_to_exitcode(status), usage.ru_maxrss)
-"""
-
-
-def peak_rss_mib(cmd: list[str], env: dict) -> tuple[int, str, float]:
-    """(exit status, stderr, peak resident memory in MiB) of ``cmd``."""
-    proc = subprocess.run([sys.executable, "-c", _MEASURE, *cmd], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=110)
-    code, kib = proc.stdout.split()
-    return int(code), proc.stderr, int(kib) / 1024
 
 
 @pytest.mark.timeout(120)
