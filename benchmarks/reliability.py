@@ -76,6 +76,15 @@ def rows(data: Path, sql: str, args: tuple = ()) -> list:
         return conn.execute(sql, args).fetchall()
 
 
+def stored_text_count(data: Path, needles: tuple[str, ...]) -> int:
+    """Occurrences of ``needles`` in every text value of the database (its file is binary: a byte
+    0x1b there is as likely a record header as an escape)."""
+    with sqlite3.connect(f"file:{data / 'interviewer.db'}?mode=ro", uri=True) as conn:
+        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        return sum(v.count(n) for t in tables for row in conn.execute(f"SELECT * FROM {t}")  # noqa: S608
+                   for v in row if isinstance(v, str) for n in needles)
+
+
 def jsonl(path: Path, lines: list[dict]) -> Path:
     path.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines), encoding="utf-8")
     return path
@@ -320,6 +329,7 @@ class Bench:
         echoed = sum(SECRET in str(r.headers) for r in self.server.requests)
         needles = [SECRET.encode(), OTHER_KEY.encode()]
         found = sum(p.read_bytes().count(n) for p in data.rglob("*") if p.is_file() for n in needles)
+        found += stored_text_count(data, (SECRET, OTHER_KEY))  # a value split over overflow pages, too
         printed = sum((o.stdout + o.stderr).count(n) for o in outputs for n in needles)
         self.report("secrets found on disk after a key-echoing provider", found, 0,
                     f"and {printed} in printed output; the key was sent {echoed} times and echoed back")
@@ -360,7 +370,8 @@ class Bench:
                    interviewer("history", data=data)]
         esc = (b"\x1b", "\x9b".encode())
         on_screen = sum((p.stdout + p.stderr).count(e) for p in printed for e in esc)
-        on_disk = sum(p.read_bytes().count(e) for p in data.rglob("*") if p.is_file() for e in esc)
+        files = [p for p in data.rglob("*") if p.is_file() and not p.name.startswith("interviewer.db")]
+        on_disk = sum(p.read_bytes().count(e) for p in files for e in esc) + stored_text_count(data, ("\x1b", "\x9b"))
         self.report("ESC bytes from model and bank text", on_screen + on_disk, 0,
                     f"{on_screen} printed (grade, report -o -, bank show/list, history), {on_disk} in the data dir")
 
@@ -389,6 +400,8 @@ class Bench:
         print(f"reliability benchmark (seed {self.args.seed}; work dir {self.tmp})", flush=True)
         steps = [self.scripted_kills, self.tui_kills, self.parallel_runs, self.migration_kills, self.secrets,
                  self.hostile_text, self.alias_bomb, self.orphan_workers, self.full_disk, self.flood]
+        if self.args.only:
+            steps = [s for s in steps if s.__name__ in self.args.only]
         try:
             for step in steps:
                 step()
@@ -409,6 +422,7 @@ def main() -> None:
     ap.add_argument("--parallel", type=int, default=8)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--keep", action="store_true", help="keep the work dir")
+    ap.add_argument("--only", nargs="*", metavar="STEP", help="run only these steps (method names, e.g. hostile_text)")
     sys.exit(Bench(ap.parse_args()).run())
 
 

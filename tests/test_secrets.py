@@ -4,6 +4,7 @@ written anywhere: not in the database, the reports, the exports, nor in anything
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 from rubrics.secrets import REDACTED, redact, redact_values, register_secret
@@ -67,6 +68,10 @@ def test_a_key_echoing_provider_leaves_no_secret_on_disk_or_screen(llm_server, t
 
     leaks = files_holding(data, [SECRET, OTHER])
     assert not leaks, leaks
+    with sqlite3.connect(data / "interviewer.db") as conn:  # a value split over overflow pages, too
+        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        stored = [v for t in tables for row in conn.execute(f"SELECT * FROM {t}") for v in row if isinstance(v, str)]
+    assert not [v for v in stored if SECRET in v or OTHER in v]
     for p in outputs:
         assert SECRET not in p.stdout + p.stderr and OTHER not in p.stdout + p.stderr
     md = outputs[3].stdout
