@@ -87,7 +87,7 @@ def test_a_report_killed_mid_write_leaves_the_previous_report(tmp_path):
     """SIGKILL the moment the new report starts reaching the disk (the target or a file beside it
     grows): the previous report must still be there, whole."""
     data, out = tmp_path / "data", tmp_path / "out" / "report.md"
-    _big_session(data, 40_000_000)
+    _big_session(data, 16_000_000)
     out.parent.mkdir()
     assert subprocess.run(_report_cmd(out, data), cwd=ROOT, env=ENV, capture_output=True, timeout=100).returncode == 0
     before = out.read_bytes()
