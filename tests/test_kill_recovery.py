@@ -17,9 +17,18 @@ import pytest
 
 from tests.helpers import wait_for
 from tests.llm_server import Reply, verdict_for
+from tests.test_cli_e2e import answers_file
 from tests.test_cli_judging import EXAMPLE, GOOD, QID, full_credit, no_traceback, run
 
 ROOT = Path(__file__).parents[1]
+
+
+def two_answers(tmp_path: Path) -> Path:
+    """A scripted interview of two answers: the example bank's question answered well, then another."""
+    return answers_file(tmp_path, [
+        {"answer": GOOD, "question_id": QID, "seconds": 30},
+        {"answer": "Attention lets each token look at the others with learned weights.", "seconds": 20},
+    ])
 
 
 def db_rows(data: Path, sql: str) -> list:
@@ -39,11 +48,7 @@ def test_killed_while_grading_the_last_answers_resume_grades_them_and_writes_the
         return Reply.json(verdict_for(body, "full", holistic=9))
 
     llm_server.set_default(slow)
-    answers = tmp_path / "answers.jsonl"
-    answers.write_text("\n".join(json.dumps(x) for x in [
-        {"answer": GOOD, "question_id": QID, "seconds": 30},
-        {"answer": "Attention lets each token look at the others with learned weights.", "seconds": 20},
-    ]) + "\n")
+    answers = two_answers(tmp_path)
     data = tmp_path / "data"
     cmd = [sys.executable, "-m", "interviewer", "start", "--count", "2", "--seed", "3", "--bank", EXAMPLE,
            "--answers", str(answers), "--judge", "openai/test-model", "--api-base", llm_server.base_url,

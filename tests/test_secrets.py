@@ -3,7 +3,6 @@ written anywhere: not in the database, the reports, the exports, nor in anything
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from pathlib import Path
 
@@ -11,6 +10,7 @@ from rubrics.secrets import REDACTED, redact, redact_values, register_secret
 from tests.hostile import OTHER_KEY as OTHER
 from tests.hostile import SECRET, echo_key_error as echo_error, echo_key_feedback as echo_feedback
 from tests.test_cli_judging import EXAMPLE, GOOD, QID, no_traceback, run
+from tests.test_kill_recovery import two_answers
 
 def test_redaction_rules():
     register_secret("my-registered-secret-value")
@@ -35,11 +35,7 @@ def files_holding(root: Path, needles: list[str]) -> list[str]:
 def test_a_key_echoing_provider_leaves_no_secret_on_disk_or_screen(llm_server, tmp_path):
     env = {"MY_JUDGE_KEY": SECRET}
     judge = ("--judge", "openai/test-model", "--api-base", llm_server.base_url, "--api-key-env", "MY_JUDGE_KEY")
-    answers = tmp_path / "answers.jsonl"
-    answers.write_text("\n".join(json.dumps(x) for x in [
-        {"answer": GOOD, "question_id": QID, "seconds": 30},
-        {"answer": "Attention lets each token look at the others with learned weights.", "seconds": 20},
-    ]) + "\n")
+    answers = two_answers(tmp_path)
     data = tmp_path / "data"
     outputs = []
 

@@ -15,7 +15,8 @@ from tests.hostile import alias_bomb, peak_rss_mib
 from tests.llm_server import Reply, verdict_for
 from tests.test_cli_e2e import answers_file, one_line_error
 from tests.test_cli_e2e import run as run_e2e
-from tests.test_cli_judging import EXAMPLE, GOOD, QID, run
+from tests.test_cli_judging import EXAMPLE, run
+from tests.test_kill_recovery import two_answers
 
 MIB = 1024 * 1024
 
@@ -28,11 +29,7 @@ def test_a_30_mib_model_reply_is_neither_stored_nor_reported_whole(llm_server, t
         return Reply.json(verdict_for(body, "full", holistic=9, feedback="Fine. " + huge))
 
     llm_server.set_default(flood)
-    answers = tmp_path / "answers.jsonl"
-    answers.write_text("\n".join(json.dumps(x) for x in [
-        {"answer": GOOD, "question_id": QID, "seconds": 30},
-        {"answer": "Attention lets each token look at the others with learned weights.", "seconds": 20},
-    ]) + "\n")
+    answers = two_answers(tmp_path)
     data = tmp_path / "data"
     proc = run("start", "--count", "2", "--seed", "3", "--bank", EXAMPLE, "--answers", str(answers), "--judge",
                "openai/test-model", "--api-base", llm_server.base_url, data_dir=data)
