@@ -267,6 +267,8 @@ def clean_view(text: str) -> tuple[str, list[int]]:
     """``text`` as a reader sees it: NFKC (full-width letters and brackets become ASCII) without
     invisible characters; with, for each character of the view, its offset in ``text`` (plus one
     entry for the end)."""
+    if text.isascii():  # nothing to normalise (every invisible character is outside ASCII)
+        return text, list(range(len(text) + 1))
     out: list[str] = []
     offsets: list[int] = []
     for i, ch in enumerate(text):
@@ -310,10 +312,16 @@ def manipulation_spans(answer: str) -> list[tuple[int, int, str]]:
     """(start, end, why) for every manipulation found, expanded to whole sentences (for role turns,
     to the end of the turn) so that removing them leaves only the candidate's own answer. The
     answer is searched as written and as normalised (``_views``); spans are in the original."""
+    return list(_manipulation_spans(answer))
+
+
+@lru_cache(maxsize=256)
+def _manipulation_spans(answer: str) -> tuple[tuple[int, int, str], ...]:
+    # cached: the LLM judge, its offline cross-check and the stuffing check all ask about one answer
     found = _raw_spans(answer)
     for view, offsets in _views(answer):
         found += [(offsets[s], offsets[max(s, e - 1)] + 1, why) for s, e, why in _raw_spans(view)]
-    return _expand(answer, found)
+    return tuple(_expand(answer, found))
 
 
 def _raw_spans(answer: str) -> list[tuple[int, int, str]]:

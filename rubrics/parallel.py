@@ -219,6 +219,10 @@ class WorkerRun:
             return
         ctx = _context()
         self.start_method = ctx.get_start_method()
+        if self.start_method == "fork":  # the cross-check's offline judge needs jieba: load it once, here
+            from rubrics.text import warm_up
+
+            warm_up()
         shares = [pending[i::workers] for i in range(workers)]
         limits = split_concurrency(concurrency, workers)
         forward_cache = judge.cache is not None

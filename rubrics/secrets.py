@@ -50,38 +50,48 @@ def known_secrets() -> list[str]:
     return sorted(values, key=len, reverse=True)
 
 
-def redact_values(text: str) -> str:
-    """``text`` without the exact values of known secrets (for the candidate's own words)."""
+def redact_values(text: str, secrets: list[str] | None = None) -> str:
+    """``text`` without the exact values of known secrets (for the candidate's own words);
+    ``secrets`` saves looking them up again when redacting many texts at once."""
     if not text:
         return text
-    for secret in known_secrets():
+    for secret in known_secrets() if secrets is None else secrets:
         if secret in text:
             text = text.replace(secret, REDACTED)
     return text
 
 
-def redact(text: str) -> str:
+def redact(text: str, secrets: list[str] | None = None) -> str:
     """``text`` without known secret values, Authorization headers and key-like tokens."""
     if not text:
         return text
-    text = redact_values(text)
+    text = redact_values(text, secrets)
     for pattern in _PATTERNS:
         text = pattern.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", text)
     return text
 
 
 def redact_verdict(v: Verdict) -> Verdict:
-    """A copy of ``v`` with every provider-written text redacted (evidence quotes the answer, so
-    it only loses exact secret values, like the answer itself)."""
-    update: dict = {}
-    if v.reason:
-        update["reason"] = redact(v.reason)
-    if v.feedback:
-        update["feedback"] = redact(v.feedback)
-    update["key_points"] = [kp.model_copy(update={"rationale": redact(kp.rationale) if kp.rationale else kp.rationale,
-                                                  "evidence": redact_values(kp.evidence) if kp.evidence else kp.evidence})
-                            for kp in v.key_points]
-    update["misconceptions"] = [m.model_copy(update={"evidence": redact_values(m.evidence) if m.evidence else m.evidence})
-                                for m in v.misconceptions]
-    update["flags"] = [f.model_copy(update={"detail": redact(f.detail)}) for f in v.flags]
-    return v.model_copy(update=update)
+    """``v`` with every provider-written text redacted (evidence quotes the answer, so it only
+    loses exact secret values, like the answer itself); ``v`` itself when nothing changes."""
+    secrets = known_secrets()
+
+    def full(text: str | None) -> str | None:
+        return redact(text, secrets) if text else text
+
+    def values(text: str | None) -> str | None:
+        return redact_values(text, secrets) if text else text
+
+    update = {
+        "reason": full(v.reason),
+        "feedback": full(v.feedback),
+        "key_points": [kp.model_copy(update={"rationale": full(kp.rationale), "evidence": values(kp.evidence)})
+                       for kp in v.key_points],
+        "misconceptions": [m.model_copy(update={"evidence": values(m.evidence)}) for m in v.misconceptions],
+        "flags": [f.model_copy(update={"detail": full(f.detail)}) for f in v.flags],
+    }
+    same = (update["reason"] == v.reason and update["feedback"] == v.feedback
+            and all(a.rationale == b.rationale and a.evidence == b.evidence for a, b in zip(update["key_points"], v.key_points))
+            and all(a.evidence == b.evidence for a, b in zip(update["misconceptions"], v.misconceptions))
+            and all(a.detail == b.detail for a, b in zip(update["flags"], v.flags)))
+    return v if same else v.model_copy(update=update)

@@ -30,6 +30,7 @@ import threading
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from question_bank.models import KeyPoint, Question, Rubric
 from rubrics.text import analyze, char_bigrams, has_cjk, match_entry, tokenize_en
@@ -46,6 +47,7 @@ OFF_TOPIC_SHARE = 0.1
 #: The question's vocabulary in the answer's script must be at least this large to judge topicality.
 MIN_VOCABULARY = 20
 
+_SPACE = re.compile(r"\s+")
 _NON_ANSWER = re.compile(
     r"\b(?:i\s+(?:do\s*n[o']?t|don'?t|dont)\s+know|no\s+idea|not\s+sure|i'?m\s+not\s+sure|no\s+clue|idk|"
     r"(?:i\s+)?(?:have\s+)?never\s+(?:heard|learned|studied)|pass|skip)\b|不知道|不清楚|不会|不了解|没学过|没听说过",
@@ -263,24 +265,41 @@ def _norm(text: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", text).lower().split())
 
 
+@lru_cache(maxsize=64)
+def _folded(answer: str) -> tuple[str, tuple[int, ...]]:
+    """``answer`` after NFKC, lower case and folded whitespace, with each character's original
+    offset (cached: every rule locates several quotes in the same answer)."""
+    chars: list[str] = []
+    offsets: list[int] = []
+    pos = 0
+    for m in _SPACE.finditer(answer):  # runs of text kept, runs of whitespace folded to one space
+        _fold_run(answer, pos, m.start(), chars, offsets)
+        if chars and chars[-1] != " ":
+            chars.append(" ")
+            offsets.append(m.start())
+        pos = m.end()
+    _fold_run(answer, pos, len(answer), chars, offsets)
+    return "".join(chars), tuple(offsets)
+
+
+def _fold_run(text: str, start: int, end: int, chars: list[str], offsets: list[int]) -> None:
+    run = text[start:end]
+    if run.isascii():
+        chars.append(run.lower())
+        offsets.extend(range(start, end))
+        return
+    for i, ch in enumerate(run, start):
+        n = unicodedata.normalize("NFKC", ch).lower()
+        chars.append(n)
+        offsets.extend([i] * len(n))
+
+
 def _locate(answer: str, quote: str) -> list[tuple[int, int]]:
     """Where ``quote`` (its pieces around an ellipsis) sits in ``answer``, as original offsets;
     compared after NFKC, lower case and folded whitespace, as the evidence check compares."""
     if not quote.strip():
         return []
-    chars: list[str] = []
-    offsets: list[int] = []
-    for i, ch in enumerate(answer):
-        n = unicodedata.normalize("NFKC", ch).lower() if not ch.isascii() else ch.lower()
-        if n.isspace():
-            if chars and chars[-1] == " ":
-                continue
-            n = " "
-        chars.append(n)
-        offsets.extend([i] * len(n))
-        if len(n) > 1:
-            chars[-1:] = list(n)
-    hay = "".join(chars)
+    hay, offsets = _folded(answer)
     spans = []
     for piece in re.split(r"\s*(?:\.\.\.|…)+\s*", quote):
         needle = _norm(piece.strip().strip('"“”「」'))
