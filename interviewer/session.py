@@ -203,7 +203,10 @@ def run_session(
             raise StorageError(f"answer {pos + 1} was not saved: {e}", reason=e.reason) from None
         if hasattr(source, "saved"):
             source.saved(record)
-        store.update_elapsed(session.id, elapsed)
+        try:
+            store.update_elapsed(session.id, elapsed)
+        except StorageError:  # the answer is saved; the next update records the total time
+            pass
         answered += 1
         grader.submit(record, q)
         if reply.finish:
