@@ -76,6 +76,22 @@ def rows(data: Path, sql: str, args: tuple = ()) -> list:
         return conn.execute(sql, args).fetchall()
 
 
+def _has_session(data: Path) -> bool:
+    try:
+        return bool(rows(data, "SELECT 1 FROM sessions"))
+    except sqlite3.Error:  # not migrated yet
+        return False
+
+
+def _moment(data: Path) -> str:
+    """When a scripted run was killed, judging by what it left."""
+    status, pending = rows(data, "SELECT status, (SELECT count(*) FROM answers a WHERE a.session_id = s.id AND NOT "
+                                 "EXISTS (SELECT 1 FROM verdicts v WHERE v.answer_id = a.id)) FROM sessions s")[0]
+    if status != "finished":
+        return "mid-interview"
+    return "mid-grading" if pending else "after the end"
+
+
 def stored_text_count(data: Path, needles: tuple[str, ...]) -> int:
     """Occurrences of ``needles`` in every text value of the database (its file is binary: a byte
     0x1b there is as likely a record header as an escape)."""
@@ -141,24 +157,35 @@ class Bench:
         n = self.args.kills
         answers = keyword_answers(5, self.rng)
         total = lost = 0
+        when = {"before the session": 0, "mid-interview": 0, "mid-grading": 0, "after the end": 0}
         for i in range(n):
             data = self.tmp / f"scripted-{i}"
             file = jsonl(self.tmp / f"scripted-{i}.jsonl", [{"answer": a, "seconds": 10} for a in answers])
             self.respond(lambda b: Reply.json(verdict_for(b, "full", holistic=9)), delay=0.3)  # grading is slow
             proc = popen("start", "--count", "5", "--seed", str(i), "--answers", str(file), *self.judge(), data=data)
-            time.sleep(self.rng.uniform(1.0, 5.0))
+            if i % 5:  # most kills once the session exists: while answers are saved and graded
+                wait_for(lambda: proc.poll() is not None or (data / "interviewer.db").exists()
+                         and _has_session(data), timeout=120, what="the session")
+                time.sleep(self.rng.uniform(0.0, 2.5))
+            else:  # and some at any moment of start-up
+                time.sleep(self.rng.uniform(0.0, 3.0))
             proc.send_signal(signal.SIGKILL)
             proc.wait()
             self.respond(lambda b: Reply.json(verdict_for(b, "full", holistic=9)))
-            again = interviewer("resume", "--answers", str(file), data=data)
-            if again.returncode != 0:  # killed before the session existed: the user starts again
+            started = (data / "interviewer.db").exists() and _has_session(data)
+            when[_moment(data) if started else "before the session"] += 1
+            if started:  # what a user does after a crash (it says so when nothing is left to do)
+                interviewer("resume", "--answers", str(file), data=data)
+            else:  # killed before the session existed: the user starts again
                 interviewer("start", "--count", "5", "--seed", str(i), "--answers", str(file), *self.judge(), data=data)
-            stored = dict(rows(data, "SELECT position, answer FROM answers"))
-            graded = rows(data, "SELECT count(*) FROM answers a WHERE EXISTS (SELECT 1 FROM verdicts v "
-                                "WHERE v.answer_id = a.id AND v.status = 'graded')")[0][0]
+            (sid,) = rows(data, "SELECT id FROM sessions")[0]
+            stored = dict(rows(data, "SELECT position, answer FROM answers WHERE session_id = ?", (sid,)))
+            graded = rows(data, "SELECT count(*) FROM answers a WHERE session_id = ? AND EXISTS (SELECT 1 FROM "
+                                "verdicts v WHERE v.answer_id = a.id AND v.status = 'graded')", (sid,))[0][0]
             total += len(answers)
             lost += sum(stored.get(p) != a for p, a in enumerate(answers)) + (len(stored) - graded)
-        self.report(f"answers lost over {n} kills (scripted, LLM judge)", lost, 0, f"of {total}; resumed after each kill")
+        self.report(f"answers lost over {n} kills (scripted, LLM judge)", lost, 0,
+                    f"of {total}; killed {', '.join(f'{k} {v}' for k, v in when.items() if v)}; resumed after each")
 
     def tui_kills(self) -> None:
         from tests.tmux import Tmux, tmux_available
