@@ -153,6 +153,13 @@ class _HTTPServer(ThreadingHTTPServer):
     # 32 at once) lost SYNs and waited ~1 s for the retransmit.
     request_queue_size = 256
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        import sys
+
+        if isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+            return  # a client killed mid-request (the kill tests and benchmarks do it on purpose)
+        super().handle_error(request, client_address)
+
 
 class _Handler(BaseHTTPRequestHandler):
     owner: LLMServer
