@@ -113,7 +113,8 @@ def grade(
         except (OSError, UnicodeDecodeError) as e:
             raise UserError(f"cannot read --answer-file {answer_file}: {getattr(e, 'strerror', None) or e}") from None
     q = _get_question(load_bank_or_fail(bank), question)
-    store = open_store(data_dir_opt) if _is_llm(judge, router_config) else None
+    # the store only caches and logs here: a read-only data dir still grades (without caching)
+    store = open_store(data_dir_opt, read_only_ok=True) if _is_llm(judge, router_config) else None
     j = build_judge(judge, api_base=api_base, api_key_env=api_key_env, router_config=router_config, samples=samples,
                     no_cache=no_cache, store=store, timeout=timeout)
     v = grade_answer(j, q, answer)
@@ -170,7 +171,7 @@ def calibrate(
     if not items:
         raise UserError(f"{file}: no usable lines ({len(problems)} skipped); see the messages above")
     llm = _is_llm(judge, router_config)
-    store = open_store(data_dir_opt) if llm and not no_cache else None
+    store = open_store(data_dir_opt, read_only_ok=True) if llm and not no_cache else None
     j = build_judge(judge, api_base=api_base, api_key_env=api_key_env, router_config=router_config, samples=samples,
                     no_cache=no_cache, store=store, timeout=timeout, concurrency=concurrency)
 

@@ -18,6 +18,7 @@ import pytest
 
 from interviewer.store import DB_NAME, Store
 from reports.records import AnswerRecord, SessionRecord, SessionSettings
+from tests.llm_server import Reply, verdict_for
 from tests.test_cli_e2e import ROOT, answers_file, one_line_error, run
 
 
@@ -133,7 +134,7 @@ def _read_only_runner():
     return [setpriv, "--bounding-set=-dac_override,-dac_read_search"]
 
 
-def test_read_only_commands_work_on_a_read_only_data_dir(tmp_path):
+def test_read_only_commands_work_on_a_read_only_data_dir(tmp_path, llm_server):
     data = tmp_path / "data"
     sid = scripted_session(tmp_path, data)
     for p in [*data.rglob("*"), data]:
@@ -154,6 +155,12 @@ def test_read_only_commands_work_on_a_read_only_data_dir(tmp_path):
         assert json.loads(rep.stdout)["session_id"] == sid
         exp = ro("export", "--format", "csv", "-o", "-")
         assert exp.returncode == 0 and sid in exp.stdout
+        llm_server.set_default(lambda body: Reply.json(verdict_for(body, "full", holistic=9)))
+        (answer := tmp_path / "a.txt").write_text("Attention weighs values by query-key similarity.", encoding="utf-8")
+        graded = ro("grade", "-q", "attention-mha-mqa-gqa", "-a", str(answer), "--judge", "openai/test-model",
+                    "--api-base", llm_server.base_url, "--json")  # an LLM judge grades, without its cache
+        assert graded.returncode == 0, graded.stderr
+        assert json.loads(graded.stdout)["status"] == "graded" and llm_server.count == 1
         # writing commands still say clearly what is wrong
         ans = answers_file(tmp_path, [{"answer": "x"}])
         assert "not writable" in one_line_error(ro("start", "--count", "1", "--answers", str(ans)))
