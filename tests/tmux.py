@@ -27,6 +27,8 @@ class Tmux:
         full_env = {**os.environ, "INTERVIEWER_BANK": "", "TERM": "xterm-256color", **(env or {})}
         subprocess.run(["tmux", "-L", self.sock, "new-session", "-d", "-s", "t", "-x", "110", "-y", "40", "-c",
                         str(cwd), "sh", "-c", line], check=True, env=full_env)
+        self.socket_path = subprocess.run(["tmux", "-L", self.sock, "display-message", "-p", "#{socket_path}"],
+                                          capture_output=True, text=True).stdout.strip()
 
     def keys(self, *keys: str, literal: bool = False) -> None:
         subprocess.run(["tmux", "-L", self.sock, "send-keys", "-t", "t", *(["-l"] if literal else []), *keys], check=True)
@@ -47,6 +49,8 @@ class Tmux:
 
     def close(self) -> None:
         subprocess.run(["tmux", "-L", self.sock, "kill-server"], capture_output=True)
+        if self.socket_path:  # tmux leaves its socket file behind
+            Path(self.socket_path).unlink(missing_ok=True)
 
 
 def _quote(s: str) -> str:
