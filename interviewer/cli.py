@@ -101,10 +101,11 @@ def resume(
 
     store = open_store(data_dir_opt)
     rec = store.get_session(session)
-    if rec.status == "finished":
+    if rec.status == "finished" and all(a.verdict is not None for a in store.answers(rec.id)):
         raise UserError(f"session {rec.id} is already finished; `interviewer report {rec.id}` shows its report")
     scripted = read_scripted(answers)
-    ensure_answer_source(scripted)
+    if rec.status != "finished":  # a finished session only has grading left: no answers to type
+        ensure_answer_source(scripted)
     qbank = session_bank(rec, bank)
     judge_obj = session_judge(rec.settings, store, judge=judge, api_base=api_base, api_key_env=api_key_env,
                               router_config=router_config, samples=samples, timeout=timeout, no_cache=no_cache,
@@ -126,7 +127,9 @@ def report(
 
     if fmt not in FORMATS:
         raise UserError(f"--format {fmt!r} is not supported; use html, md or json")
-    store = open_store(data_dir_opt)
+    from reports.files import write_text_atomic
+
+    store = open_store(data_dir_opt, read_only_ok=True)
     rec = store.get_session(session)
     qbank = session_bank(rec, bank)
     from interviewer.judge_status import report_check_note
@@ -139,8 +142,7 @@ def report(
         return
     path = output or store.path.parent / "reports" / f"{rec.id}.{fmt}"
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        write_text_atomic(path, text)  # a kill mid-write leaves the previous report, not an empty file
     except OSError as e:
         raise UserError(f"cannot write {path}: {e.strerror or e}; choose another --output") from None
     typer.echo(str(path))
@@ -193,6 +195,7 @@ def bank_list(
     """List questions (id, topic, difficulty, text)."""
     from interviewer.run import load_bank_or_fail
     from question_bank.loader import BankError
+    from rubrics.untrusted import strip_controls
 
     b = load_bank_or_fail(bank)
     try:
@@ -202,8 +205,8 @@ def bank_list(
     if as_json:
         typer.echo(json.dumps([q.model_dump(mode="json") for q in qs], ensure_ascii=False))
         return
-    for q in qs:
-        typer.echo(f"{q.id}\t{q.topic}\t{q.difficulty}\t{q.text.en}")
+    for q in qs:  # bank text is not ours: no control sequence reaches the terminal, even through a pipe
+        typer.echo(strip_controls(f"{q.id}\t{q.topic}\t{q.difficulty}\t{' '.join(q.text.en.split())}"))
 
 
 @bank_app.command("show")
@@ -214,8 +217,11 @@ def bank_show(
     bank: BankOpt = None,
 ) -> None:
     """Show one question with its reference answer and rubric."""
+    from rich.text import Text
+
     from interviewer.run import check_lang, console, load_bank_or_fail
     from question_bank.loader import BankError
+    from rubrics.untrusted import strip_controls
 
     check_lang(lang)
     b = load_bank_or_fail(bank)
@@ -227,21 +233,27 @@ def bank_show(
         typer.echo(q.model_dump_json(indent=2))
         return
     out = console()
-    out.print(f"[bold]{q.id}[/bold]  {q.topic} · {q.subtopic} · {q.difficulty}  ({b.sources[q.id]})")
+
+    def show(*parts: str | tuple[str, str]) -> None:
+        """Bank text as text: never read as Rich markup ('E[m x]', '[/bold]'), never with control codes."""
+        out.print(Text.assemble(*((strip_controls(p[0]), p[1]) if isinstance(p, tuple) else strip_controls(p)
+                                  for p in parts)))
+
+    show((q.id, "bold"), f"  {q.topic} · {q.subtopic} · {q.difficulty}  ({b.sources[q.id]})")
     if lang not in q.languages():
-        out.print(f"[dim]{q.id} has no {lang} text; showing English[/dim]")
-    out.print(q.text.get(lang), style="bold")
-    out.print("\n[dim]Reference answer[/dim]\n" + q.reference_answer.get(lang))
+        show((f"{q.id} has no {lang} text; showing English", "dim"))
+    show((q.text.get(lang), "bold"))
+    show("\n", ("Reference answer", "dim"), "\n", q.reference_answer.get(lang))
     if q.rubric.key_points:
-        out.print("\n[dim]Key points[/dim]")
+        show("\n", ("Key points", "dim"))
         for k in q.rubric.key_points:
-            out.print(f"  • ({k.weight:g}) {k.text.get(lang)}")
+            show(f"  • ({k.weight:g}) {k.text.get(lang)}")
     if q.rubric.misconceptions:
-        out.print("\n[dim]Misconceptions[/dim]")
+        show("\n", ("Misconceptions", "dim"))
         for m in q.rubric.misconceptions:
-            out.print(f"  − ({m.penalty:g}) {m.text.get(lang)}")
+            show(f"  − ({m.penalty:g}) {m.text.get(lang)}")
     for f in q.follow_ups:
-        out.print(f"\n[dim]Follow-up[/dim] {f.text.get(lang)}")
+        show("\n", ("Follow-up", "dim"), f" {f.text.get(lang)}")
 
 
 @bank_app.command("schema")
@@ -296,6 +308,15 @@ def _show_click_error(e: Exception) -> int:
     return int(getattr(e, "exit_code", 1))
 
 
+def _one_line(e: Exception) -> str:
+    """An error message as one printable line, without secrets (a provider may echo a key) or
+    control sequences (it may quote a bank file or a model)."""
+    from rubrics.secrets import redact
+    from rubrics.untrusted import strip_controls
+
+    return " ".join(strip_controls(redact(str(e))).split())
+
+
 def main() -> None:
     """Entry point: every failure the user can fix is one line on stderr and a non-zero exit."""
     from question_bank.loader import BankError
@@ -303,7 +324,7 @@ def main() -> None:
     try:
         code = app(standalone_mode=False, prog_name="interviewer")  # click returns an Exit's code here instead of raising it
     except (UserError, BankError) as e:
-        typer.echo(f"error: {e}", err=True)
+        typer.echo(f"error: {_one_line(e)}", err=True)
         sys.exit(1)
     except (typer.Abort, *_click_classes("Abort")):
         typer.echo("aborted", err=True)
@@ -318,7 +339,8 @@ def main() -> None:
     except Exception as e:  # noqa: BLE001 - last resort: one line, the traceback only on request
         if os.environ.get("INTERVIEWER_DEBUG"):
             raise
-        typer.echo(f"error: internal error: {e.__class__.__name__}: {e} (set INTERVIEWER_DEBUG=1 for details)", err=True)
+        typer.echo(f"error: internal error: {e.__class__.__name__}: {_one_line(e)} (set INTERVIEWER_DEBUG=1 for details)",
+                   err=True)
         sys.exit(2)
     sys.exit(code if isinstance(code, int) else 0)
 

@@ -22,16 +22,27 @@ from interviewer.options import (
 EXPORT_FORMATS = ("csv", "parquet", "json")
 
 
-def _load(data_dir_opt: Path | None, bank: list[Path] | None):  # noqa: ANN202
+def _load(data_dir_opt: Path | None, bank: list[Path] | None, read_only_ok: bool = True):  # noqa: ANN202
     """Store, sessions, answers, and a bank that knows every question the history mentions
     (the bundled bank plus the user banks any session named, when they still exist)."""
     from interviewer.run import load_bank_or_fail, open_store
 
-    store = open_store(data_dir_opt)
+    store = open_store(data_dir_opt, read_only_ok=read_only_ok)
     sessions = store.list_sessions()
     extra = {p for s in sessions for p in s.settings.banks if Path(p).exists()}
     qbank = load_bank_or_fail([*sorted(Path(p) for p in extra), *(bank or [])])
     return store, sessions, store.all_answers(), qbank
+
+
+def _map_text(df, fn):  # noqa: ANN001, ANN202 - a pandas DataFrame
+    """A copy of ``df`` with ``fn`` applied to every string cell."""
+    import pandas as pd
+
+    out = df.copy()
+    for col in out.columns:
+        if pd.api.types.is_object_dtype(out[col]) or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(lambda x: fn(x) if isinstance(x, str) else x).astype(out[col].dtype)
+    return out
 
 
 def _fmt(x: object, spec: str = ".1f") -> str:
@@ -69,7 +80,7 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one closure per command 
             trend = trend.tail(limit)
         rows = [{"session_id": t.session_id, "created_at": t.created_at.isoformat(), "mode": t.mode,
                  "status": t.status, "questions": int(t.questions), "answered": int(t.answered),
-                 "graded": int(t.graded), "score": None if t.score is None or t.score != t.score else round(t.score, 2),
+                 "graded": int(t.graded), "pending": int(t.pending), "score": None if t.score is None or t.score != t.score else round(t.score, 2),
                  "topics": t.topics} for t in trend.itertuples()]
         if as_json:
             typer.echo(json.dumps(rows, ensure_ascii=False))
@@ -88,6 +99,8 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one closure per command 
                              overflow="fold", no_wrap=col != "topics", ratio=1 if col == "topics" else None)
         for r in rows:
             mode = r["mode"] + (" (unfinished)" if r["status"] != "finished" else "")
+            if r["pending"]:  # killed while grading: `interviewer resume` finishes it
+                mode += f" ({r['pending']} pending)"
             table.add_row(r["session_id"], mode,
                           f"{r['answered']}/{r['questions']}", _fmt(r["score"]), r["topics"])
         console().print(table)
@@ -157,29 +170,36 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one closure per command 
             raise UserError(f"--format {fmt!r} is not supported; use csv, parquet or json")
         from reports import analytics as an
 
+        from rubrics.secrets import redact
+
         store, sessions, answers, qbank = _load(data_dir_opt, bank)
         df = an.answers_frame(answers, qbank.questions, sessions, with_verdicts=True)
+        df = _map_text(df, redact)  # no secret leaves in an export, whatever is stored
         to_stdout = output is not None and str(output) == "-"
         if to_stdout and fmt == "parquet":
             raise UserError("parquet cannot go to stdout; pass --output FILE.parquet")
         if fmt == "json":
             text = json.dumps(an.export_records(df), ensure_ascii=False, indent=1)
         elif fmt == "csv":
-            text = df.to_csv(index=False)
+            from rubrics.untrusted import csv_cell
+
+            text = _map_text(df, csv_cell).to_csv(index=False)  # '=cmd|...' must not run in a spreadsheet
         if to_stdout:
             sys.stdout.write(text)
             return
         stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
         path = output or store.path.parent / "exports" / f"answers-{stamp}.{fmt}"
+        from reports.files import atomic_path
+
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            if fmt == "parquet":
-                try:
-                    df.to_parquet(path, index=False)
-                except ImportError:
-                    raise UserError("parquet export needs pyarrow: pip install 'mock-interview-grader[parquet]'") from None
-            else:
-                path.write_text(text, encoding="utf-8")
+            with atomic_path(path) as tmp:  # never a half-written export where a good one was
+                if fmt == "parquet":
+                    try:
+                        df.to_parquet(tmp, index=False)
+                    except ImportError:
+                        raise UserError("parquet export needs pyarrow: pip install 'mock-interview-grader[parquet]'") from None
+                else:
+                    tmp.write_text(text, encoding="utf-8")
         except OSError as e:
             raise UserError(f"cannot write {path}: {e.strerror or e}; choose another --output") from None
         typer.echo(f"{plural(len(df), 'answer')} -> {path}")
@@ -214,7 +234,7 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one closure per command 
         check_interview_options(lang, minutes)
         scripted = read_scripted(answers)
         ensure_answer_source(scripted)
-        store, sessions, history_answers, qbank = _load(data_dir_opt, bank)
+        store, sessions, history_answers, qbank = _load(data_dir_opt, bank, read_only_ok=False)
         picks = select_drill(qbank, history_answers, count, topic or [], seed)
         plan = [p.question_id for p in picks]
         total_minutes = plan_minutes(qbank, plan, minutes)

@@ -48,15 +48,22 @@ def _fmt(x: float | None, digits: int = 3) -> str:
 
 
 def print_verdict(v, console) -> None:  # noqa: ANN001
-    """A verdict for people: score, per-point credits with evidence, penalties, flags, cost."""
-    from rich.markup import escape
+    """A verdict for people: score, per-point credits with evidence, penalties, flags, cost. Every
+    text in it came from a model, a bank or an answer: printed as text, without control sequences."""
+    from rich.markup import escape as rich_escape
+
+    from rubrics.untrusted import strip_controls
+
+    def escape(text: str) -> str:
+        return rich_escape(strip_controls(text))
 
     from reports.labels import plural
 
     if v.status != "graded":
         console.print(f"[bold red]ungraded[/bold red]: {escape(v.reason or 'unknown reason')}")
     else:
-        console.print(f"[bold]score {v.score:g} / {v.max_score:g}[/bold]  ({v.judge}{' · ' + v.model if v.model else ''})")
+        model = escape(f" · {v.model}") if v.model else ""
+        console.print(f"[bold]score {v.score:g} / {v.max_score:g}[/bold]  ({escape(v.judge)}{model})")
     mark = {"full": "[green]✔ full   [/green]", "partial": "[yellow]◐ partial[/yellow]", "none": "[red]✘ none   [/red]"}
     for kp in v.key_points:
         console.print(f"  {mark[kp.credit.value]} ({kp.weight:g}) {escape(kp.text or kp.id)}")
@@ -106,7 +113,8 @@ def grade(
         except (OSError, UnicodeDecodeError) as e:
             raise UserError(f"cannot read --answer-file {answer_file}: {getattr(e, 'strerror', None) or e}") from None
     q = _get_question(load_bank_or_fail(bank), question)
-    store = open_store(data_dir_opt) if _is_llm(judge, router_config) else None
+    # the store only caches and logs here: a read-only data dir still grades (without caching)
+    store = open_store(data_dir_opt, read_only_ok=True) if _is_llm(judge, router_config) else None
     j = build_judge(judge, api_base=api_base, api_key_env=api_key_env, router_config=router_config, samples=samples,
                     no_cache=no_cache, store=store, timeout=timeout)
     v = grade_answer(j, q, answer)
@@ -165,14 +173,16 @@ def calibrate(
 
     items, problems = load_items(file, bank_question)
     err = console(stderr=True, soft_wrap=True)
+    from rubrics.untrusted import strip_controls
+
     for p in problems:
-        err.print(f"{file}: {p}", markup=False)
+        err.print(strip_controls(f"{file}: {p}"), markup=False)
     if limit:
         items = items[:limit]
     if not items:
         raise UserError(f"{file}: no usable lines ({len(problems)} skipped); see the messages above")
     llm = _is_llm(judge, router_config)
-    store = open_store(data_dir_opt) if llm and not no_cache else None
+    store = open_store(data_dir_opt, read_only_ok=True) if llm and not no_cache else None
     j = build_judge(judge, api_base=api_base, api_key_env=api_key_env, router_config=router_config, samples=samples,
                     no_cache=no_cache, store=store, timeout=timeout, concurrency=concurrency)
 
@@ -232,8 +242,10 @@ def calibrate(
     for k, v in rows:
         t.add_row(k, v)
     con.print(t)
+    from rubrics.untrusted import strip_controls
+
     for reason in ungraded_reasons[:5]:
-        err.print(f"ungraded: {reason}", markup=False)
+        err.print(f"ungraded: {strip_controls(reason)}", markup=False)
     if out is not None:
         con.print(f"items written to {out}", markup=False)
 
@@ -304,9 +316,11 @@ def regrade(
         typer.echo(json.dumps({"session": rec.id, "judge": spec, "regraded": rows,
                                "reports": [str(p) for p in paths.values()]}, ensure_ascii=False))
     else:
+        from rubrics.untrusted import strip_controls
+
         for r in rows:
             tail = f"{r['score']:g}/10" if r["score"] is not None else f"{r['status']}: {r['reason']}"
-            typer.echo(f"#{r['position'] + 1} {r['question_id']}: {tail}")
+            typer.echo(strip_controls(f"#{r['position'] + 1} {r['question_id']}: {tail}"))
         graded = sum(r["status"] == "graded" for r in rows)
         typer.echo(f"regraded {plural(len(rows), 'answer')} of {rec.id} with {spec}: {graded} graded, "
                    f"{len(rows) - graded} not")

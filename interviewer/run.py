@@ -9,11 +9,12 @@ from pathlib import Path
 from interviewer.errors import EXIT_UNGRADED, UserError
 
 
-def open_store(opt: Path | None):  # noqa: ANN201
+def open_store(opt: Path | None, read_only_ok: bool = False):  # noqa: ANN201
+    """``read_only_ok`` for commands that only read: they work on a data dir they cannot write to."""
     from interviewer.paths import data_dir
     from interviewer.store import Store
 
-    return Store.open(data_dir(opt))
+    return Store.open(data_dir(opt), read_only_ok=read_only_ok)
 
 
 def load_bank_or_fail(extra: list[Path] | None = None):  # noqa: ANN201
@@ -165,11 +166,16 @@ def run_interview(store, qbank, session, judge, scripted=None) -> None:  # noqa:
 
     from interviewer.judge_loader import LazyJudge
     from interviewer.session import BackgroundGrader, run_session
+    from interviewer.store import StorageError
     from reports.labels import plural
 
     out = console()
     status = judge.status if isinstance(judge, LazyJudge) else None
-    if scripted is not None:
+    source = None
+    if session.status == "finished":  # killed while grading its last answers: only that is left
+        left = sum(a.verdict is None for a in store.answers(session.id))
+        out.print(f"Session {session.id} ended while {plural(left, 'answer')} {'was' if left == 1 else 'were'} being graded; grading now.")
+    elif scripted is not None:
         from interviewer.notices import warn
         from interviewer.scripted import ScriptedAnswers, length_warning
 
@@ -199,6 +205,10 @@ def run_interview(store, qbank, session, judge, scripted=None) -> None:  # noqa:
         grader.close(wait=False)
         out.print(f"\nStopped. Every submitted answer is saved. Continue with: interviewer resume {session.id}")
         raise typer.Exit(130) from None
+    except StorageError as e:  # the disk refused an answer: say what to do, in one line
+        grader.close(wait=False)
+        again = f"interviewer resume {session.id}" + (" --answers FILE" if scripted is not None else "")
+        raise StorageError(f"{e}; once it is fixed, `{again}` continues", reason=e.reason) from None
     finally:
         grader.close()
     if outcome.paused:

@@ -12,6 +12,10 @@ from reports.labels import plural
 from interviewer.session import Reply, Turn
 
 
+#: No one types more than this in one answer; a longer line is a wrong file, not an answer.
+MAX_SCRIPTED_LINE_CHARS = 4_000_000
+
+
 class ScriptedLine(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -29,6 +33,9 @@ def read_answers(path: Path) -> list[ScriptedLine]:
     for n, line in enumerate(lines, 1):
         if not line.strip():
             continue
+        if len(line) > MAX_SCRIPTED_LINE_CHARS:
+            raise UserError(f"{path}:{n}: line of {len(line):,} characters; an answer may have up to "
+                            f"{MAX_SCRIPTED_LINE_CHARS:,}")
         try:
             out.append(ScriptedLine.model_validate(json.loads(line)))
         except json.JSONDecodeError as e:

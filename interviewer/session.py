@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Protocol
 
-from interviewer.store import Store
+from interviewer.store import StorageError, Store
 from question_bank.loader import Bank
 from question_bank.models import Question
 from reports.records import AnswerEnd, AnswerRecord, SessionRecord, SessionSettings
@@ -40,6 +40,9 @@ class Turn:
     draft: str = ""  # text typed before an interruption, to continue from
     #: The UI calls this every few seconds, with the text and the seconds spent so far on this turn.
     save_draft: Callable[[str, float], None] | None = None
+    #: Puts a reply on disk and returns its record; raises StorageError when the disk refuses it.
+    #: A UI that calls it keeps the text on screen until it succeeds (and sets ``Reply.record``).
+    commit: Callable[[Reply], AnswerRecord] | None = None
 
 
 @dataclass
@@ -49,6 +52,7 @@ class Reply:
     ended: AnswerEnd = "submitted"
     finish: bool = False  # the candidate asked to end the interview after this answer
     pause: bool = False  # Ctrl-C: keep the question open (text and time used) for `resume`
+    record: AnswerRecord | None = None  # set when the UI already committed the reply (Turn.commit)
 
 
 class AnswerSource(Protocol):
@@ -127,12 +131,14 @@ def run_session(
     store: Store,
     bank: Bank,
     session: SessionRecord,
-    source: AnswerSource,
+    source: AnswerSource | None,
     grader: BackgroundGrader,
     clock: Callable[[], float] = time.monotonic,
 ) -> Outcome:
     """Ask every question of the plan that has no answer yet. Returns when the plan is done, the
-    interview's time is up, the candidate finishes early, or the candidate pauses (Ctrl-C)."""
+    interview's time is up, the candidate finishes early, or the candidate pauses (Ctrl-C). A
+    finished session (killed while its last answers were graded) only gets its grading finished:
+    ``source`` may then be None."""
     settings = session.settings
     questions = [bank.get(qid) for qid in session.plan]
     allowances = plan_allowances(questions, settings)
@@ -140,6 +146,9 @@ def run_session(
     for a in done.values():  # left ungraded by a crash
         if a.verdict is None:
             grader.submit(a, bank.get(a.question_id))
+    if session.status == "finished":  # nothing left to ask
+        return Outcome(session=session, answered=len(done), finished=True, paused=False)
+    assert source is not None
     budget = settings.minutes * 60
     elapsed = session.elapsed_seconds
     answered = len(done)
@@ -158,8 +167,20 @@ def run_session(
             store.save_draft(session.id, pos, text, before + seconds)
             store.update_elapsed(session.id, base + seconds)  # the interview's clock too, for a crash
 
-        turn = Turn(q, pos, len(questions), allowed, left, settings.lang, draft=draft, save_draft=autosave)
         started = clock()
+
+        def commit(reply: Reply, pos: int = pos, q: Question = q, before: float = used_before,
+                   allowed: float = allowed, started: float = started) -> AnswerRecord:
+            used = reply.seconds_used if reply.seconds_used else clock() - started
+            record = AnswerRecord(
+                session_id=session.id, position=pos, question_id=q.id, answer=reply.text,
+                seconds_used=round(before + used, 2), seconds_allowed=round(before + allowed, 2), ended=reply.ended,
+            )
+            store.add_answer(record)  # on disk before anything else happens to it
+            return record
+
+        turn = Turn(q, pos, len(questions), allowed, left, settings.lang, draft=draft, save_draft=autosave,
+                    commit=commit)
         if allowed <= 0.5:  # its time ran out before the interruption: what was typed is the answer
             reply: Reply | None = Reply(text=draft, seconds_used=max(allowed, 0.0), ended="timed_out")
         else:
@@ -170,19 +191,26 @@ def run_session(
         used = reply.seconds_used if reply.seconds_used else clock() - started
         elapsed += used
         if reply.pause:  # the question stays open: its text and the time spent wait for `resume`
-            store.save_draft(session.id, pos, reply.text, used_before + used)
-            store.update_elapsed(session.id, elapsed)
+            try:
+                store.save_draft(session.id, pos, reply.text, used_before + used)
+                store.update_elapsed(session.id, elapsed)
+            except StorageError as e:
+                from interviewer.rescue import rescue_text
+
+                where = rescue_text(store.path.parent, session.id, pos, reply.text) if reply.text.strip() else ""
+                raise StorageError(f"{e}" + (f"; {where}" if where else ""), reason=e.reason) from None
             finished, paused = False, True
             break
-        record = AnswerRecord(
-            session_id=session.id, position=pos, question_id=q.id, answer=reply.text,
-            seconds_used=round(used_before + used, 2), seconds_allowed=round(used_before + allowed, 2),
-            ended=reply.ended,
-        )
-        store.add_answer(record)  # on disk before anything else happens to it
+        try:
+            record = reply.record or commit(reply)
+        except StorageError as e:
+            raise StorageError(f"answer {pos + 1} was not saved: {e}", reason=e.reason) from None
         if hasattr(source, "saved"):
             source.saved(record)
-        store.update_elapsed(session.id, elapsed)
+        try:
+            store.update_elapsed(session.id, elapsed)
+        except StorageError:  # the answer is saved; the next update records the total time
+            pass
         answered += 1
         grader.submit(record, q)
         if reply.finish:

@@ -7,14 +7,19 @@ import json
 import sqlite3
 import tempfile
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
+from urllib.parse import quote
 
 from interviewer.errors import UserError
-from interviewer.migrations import migrate
+from interviewer.migrations import NewerDatabaseError, app_version, migrate, pending
 from interviewer.notices import one_line, warn
 from reports.records import AnswerRecord, SessionRecord, SessionSettings
 from rubrics.judge import LLMCall
+from rubrics.limits import MAX_NOTE_CHARS, bounded_verdict, clip
+from rubrics.secrets import redact, redact_values, redact_verdict
 from rubrics.verdict import Verdict
 
 DB_NAME = "interviewer.db"
@@ -36,37 +41,114 @@ def check_writable(data_dir: Path) -> None:
         ) from None
 
 
+class StorageError(UserError):
+    """A write the database refused (disk full, read-only, I/O error, locked too long). Raised by
+    every Store write, so callers can keep what they were saving and say so; ``reason`` is the
+    short form for a status line ("database or disk is full")."""
+
+    def __init__(self, message: str, reason: str = "") -> None:
+        super().__init__(message)
+        self.reason = reason or message
+
+
 class Store:
-    def __init__(self, path: Path):
+    """``read_only`` opens an existing database without writing to it (no migration, no WAL
+    switch): what the read-only commands need on a data dir they may not write to."""
+
+    def __init__(self, path: Path, read_only: bool = False):
         self.path = path
+        self.read_only = read_only
         self._lock = threading.RLock()
+        self.conn: sqlite3.Connection | None = None
         try:
-            self.conn = sqlite3.connect(path, check_same_thread=False, timeout=30)
+            self.conn = _connect_read_only(path) if read_only else sqlite3.connect(path, check_same_thread=False, timeout=30)
             self.conn.row_factory = sqlite3.Row
-            self.conn.execute("PRAGMA journal_mode=WAL")
-            # FULL: a submitted answer survives a power cut too, at one fsync per answer.
-            self.conn.execute("PRAGMA synchronous=FULL")
+            if not read_only:
+                _set_wal(self.conn)
+                # FULL: a submitted answer survives a power cut too, at one fsync per answer.
+                self.conn.execute("PRAGMA synchronous=FULL")
             self.conn.execute("PRAGMA foreign_keys=ON")
-            migrate(self.conn)
+            _check_integrity(self.conn)
+            if read_only:
+                if pending(self.conn):
+                    raise UserError(f"the history database {path} needs an upgrade to this version's schema, which "
+                                    f"needs write access to {path.parent}")
+            else:
+                migrate(self.conn)
+        except NewerDatabaseError as e:
+            self._close_quietly()
+            needed = f"{e.needed} or later" if e.needed else f"a version newer than {app_version()}"
+            raise UserError(
+                f"the history database {path} was written by a newer mock-interview-grader; upgrade to {needed} "
+                f"(pip install -U mock-interview-grader) or pass another --data-dir"
+            ) from None
+        except UserError:
+            self._close_quietly()
+            raise
         except sqlite3.DatabaseError as e:
-            raise UserError(f"cannot open the history database {path}: {e}; move it aside or pass another --data-dir") from None
+            self._close_quietly()
+            raise self._error(e) from None
 
     @classmethod
-    def open(cls, data_dir: Path) -> Store:
-        check_writable(data_dir)
+    def open(cls, data_dir: Path, *, read_only_ok: bool = False) -> Store:
+        """The store of ``data_dir``. With ``read_only_ok`` (commands that only read), a data dir
+        that cannot be written to is opened read-only instead of refused."""
+        try:
+            check_writable(data_dir)
+        except UserError:
+            if read_only_ok and (data_dir / DB_NAME).is_file():
+                return cls(data_dir / DB_NAME, read_only=True)
+            raise
         return cls(data_dir / DB_NAME)
 
     def close(self) -> None:
         with self._lock:
-            self.conn.close()
+            if self.conn is not None:
+                self.conn.close()
+
+    def _close_quietly(self) -> None:
+        try:
+            if self.conn is not None:
+                self.conn.close()
+        except sqlite3.Error:
+            pass
+
+    def _error(self, e: sqlite3.DatabaseError) -> UserError:
+        """One line that says what went wrong with the database file and what to do."""
+        msg = " ".join(str(e).split())
+        if _is_damage(e):
+            return UserError(
+                f"the history database {self.path} is damaged ({msg}); move it aside (or try "
+                f"`sqlite3 {self.path} .recover`) and run again, or pass another --data-dir"
+            )
+        if isinstance(e, sqlite3.OperationalError) and ("full" in msg or "readonly" in msg or "disk I/O" in msg
+                                                        or "locked" in msg or "unable to open" in msg):
+            hint = {"full": "free some disk space", "readonly": f"make {self.path.parent} writable",
+                    "locked": "another interviewer command holds it; wait for it to finish"}
+            what = next((v for k, v in hint.items() if k in msg), f"check {self.path.parent}")
+            return StorageError(f"cannot write to the history database {self.path}: {msg}; {what}", reason=msg)
+        return UserError(f"cannot open the history database {self.path}: {msg}; move it aside or pass another --data-dir")
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction (rolled back on failure); database errors become one-line errors."""
+        with self._lock:
+            try:
+                with self.conn:
+                    yield self.conn
+            except sqlite3.DatabaseError as e:
+                raise self._error(e) from None
 
     def _write(self, sql: str, params: tuple = ()) -> sqlite3.Cursor:
-        with self._lock, self.conn:
-            return self.conn.execute(sql, params)
+        with self._transaction() as conn:
+            return conn.execute(sql, params)
 
     def _read(self, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
         with self._lock:
-            return self.conn.execute(sql, params).fetchall()
+            try:
+                return self.conn.execute(sql, params).fetchall()
+            except sqlite3.DatabaseError as e:
+                raise self._error(e) from None
 
     # sessions -----------------------------------------------------------------------------
     def create_session(self, s: SessionRecord) -> None:
@@ -83,7 +165,9 @@ class Store:
         self._write("UPDATE sessions SET elapsed_seconds = ? WHERE id = ?", (elapsed, session_id))
 
     def finish_session(self, session_id: str) -> None:
-        self._write("UPDATE sessions SET status = 'finished', finished_at = ? WHERE id = ?", (_now(), session_id))
+        """Keeps the first end time: finishing the grading of an interrupted session later does not move it."""
+        self._write("UPDATE sessions SET status = 'finished', finished_at = COALESCE(finished_at, ?) WHERE id = ?",
+                    (_now(), session_id))
 
     @staticmethod
     def _session(row: sqlite3.Row) -> SessionRecord:
@@ -115,16 +199,23 @@ class Store:
             raise UserError(f"session {row['id']} is corrupted in {self.path} ({one_line(e)}); "
                             "`interviewer history` lists the others") from None
 
+    _PENDING = ("EXISTS (SELECT 1 FROM answers a WHERE a.session_id = sessions.id"
+                " AND NOT EXISTS (SELECT 1 FROM verdicts v WHERE v.answer_id = a.id))")
+
     def get_session(self, ref: str = "latest") -> SessionRecord:
-        """By id, unique id prefix, 'latest', or 'latest-active' (the newest unfinished one)."""
+        """By id, unique id prefix, 'latest', or 'latest-active' (the newest unfinished one: still
+        being answered, or ended with answers never graded because the process was killed)."""
         if ref in ("latest", "latest-active"):
-            where = "WHERE status = 'active'" if ref == "latest-active" else ""
+            where = f"WHERE status = 'active' OR {self._PENDING}" if ref == "latest-active" else ""
             rows = self._read(f"SELECT * FROM sessions {where} ORDER BY created_at DESC, rowid DESC LIMIT 1")
             if not rows:
                 what = "unfinished session" if ref == "latest-active" else "session"
                 raise UserError(f"no {what} in {self.path.parent}; start one with `interviewer start`")
             return self._readable_session(rows[0])
-        rows = self._read("SELECT * FROM sessions WHERE id LIKE ? ORDER BY created_at", (ref.replace("%", "") + "%",))
+        if not ref.strip():
+            raise UserError("give a session id, a prefix of one, or 'latest'; `interviewer history` lists the sessions")
+        # a literal prefix (substr, not LIKE: '%' and '_' in a reference are characters, not patterns)
+        rows = self._read("SELECT * FROM sessions WHERE substr(id, 1, ?) = ? ORDER BY created_at", (len(ref), ref))
         if not rows:
             raise UserError(f"no session {ref!r}; `interviewer history` lists the sessions")
         if len(rows) > 1 and rows[0]["id"] != ref:
@@ -135,14 +226,14 @@ class Store:
     def add_answer(self, a: AnswerRecord) -> int:
         """Commit the answer before anything else happens to it (grading, printing, the next
         question), and drop its draft in the same transaction."""
-        with self._lock, self.conn:
-            cur = self.conn.execute(
+        with self._transaction() as conn:
+            cur = conn.execute(
                 "INSERT INTO answers (session_id, position, question_id, answer, seconds_used, seconds_allowed,"
                 " submitted_at, ended) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (a.session_id, a.position, a.question_id, a.answer, a.seconds_used, a.seconds_allowed,
+                (a.session_id, a.position, a.question_id, redact_values(a.answer), a.seconds_used, a.seconds_allowed,
                  a.submitted_at.isoformat(), a.ended),
             )
-            self.conn.execute("DELETE FROM drafts WHERE session_id = ? AND position = ?", (a.session_id, a.position))
+            conn.execute("DELETE FROM drafts WHERE session_id = ? AND position = ?", (a.session_id, a.position))
         a.id = int(cur.lastrowid or 0)
         return a.id
 
@@ -152,7 +243,7 @@ class Store:
             "INSERT INTO drafts (session_id, position, text, seconds_used, updated_at) VALUES (?, ?, ?, COALESCE(?, 0), ?)"
             " ON CONFLICT (session_id, position) DO UPDATE SET text = excluded.text, updated_at = excluded.updated_at,"
             " seconds_used = COALESCE(?, drafts.seconds_used)",
-            (session_id, position, text, seconds_used, _now(), seconds_used),
+            (session_id, position, redact_values(text), seconds_used, _now(), seconds_used),
         )
 
     def get_draft(self, session_id: str, position: int) -> tuple[str, float]:
@@ -162,6 +253,7 @@ class Store:
         return (rows[0][0], rows[0][1]) if rows else ("", 0.0)
 
     def save_verdict(self, answer_id: int, v: Verdict) -> None:
+        v = bounded_verdict(redact_verdict(v))  # judges do it already; this is what reaches the disk, whatever the judge
         self._write(
             "INSERT INTO verdicts (answer_id, status, score, judge, model, prompt_version, verdict_json, graded_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -210,7 +302,8 @@ class Store:
         self._write(
             "INSERT INTO llm_calls (started_at, model, question_id, purpose, status, error, prompt_tokens,"
             " completion_tokens, cost_usd, duration_ms, cached) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (call.started_at.isoformat(), call.model, call.question_id, call.purpose, call.status, call.error,
+            (call.started_at.isoformat(), call.model, call.question_id, call.purpose, call.status,
+             clip(redact(call.error), MAX_NOTE_CHARS) if call.error else None,
              call.prompt_tokens, call.completion_tokens, call.cost_usd, call.duration_ms, int(call.cached)),
         )
 
@@ -224,7 +317,7 @@ class Store:
     def cache_put(self, key: str, verdict: Verdict) -> None:
         self._write(
             "INSERT OR REPLACE INTO judge_cache (key, verdict_json, created_at) VALUES (?, ?, ?)",
-            (key, verdict.model_dump_json(), _now()),
+            (key, bounded_verdict(redact_verdict(verdict)).model_dump_json(), _now()),
         )
 
 
@@ -246,4 +339,48 @@ class Store:
         if not rows:
             return None
         return {**json.loads(rows[0]["result_json"]), "checked_at": rows[0]["checked_at"], "trusted": bool(rows[0]["trusted"])}
+
+
+def _connect_read_only(path: Path) -> sqlite3.Connection:
+    """Read without writing: ``mode=ro``; when even that needs a write (a WAL database whose -shm
+    file cannot be created in a read-only dir), as an immutable file."""
+    if not path.is_file():
+        raise UserError(f"no history database in {path.parent}; start an interview with `interviewer start`")
+    uri = "file:" + quote(str(path.resolve()))
+    conn = sqlite3.connect(uri + "?mode=ro", uri=True, check_same_thread=False, timeout=30)
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return conn
+    except sqlite3.OperationalError:
+        conn.close()
+    return sqlite3.connect(uri + "?mode=ro&immutable=1", uri=True, check_same_thread=False)
+
+
+def _check_integrity(conn: sqlite3.Connection) -> None:
+    """A damaged page is found now, with a message that says what to do, not as an internal error
+    after a whole interview (quick_check reads every page: milliseconds for a typical history)."""
+    rows = conn.execute("PRAGMA quick_check(1)").fetchall()
+    if rows and rows[0][0] != "ok":
+        raise sqlite3.DatabaseError(f"database disk image is malformed: {rows[0][0]}")
+
+
+def _is_damage(e: sqlite3.DatabaseError) -> bool:
+    msg = str(e)
+    return "malformed" in msg or "not a database" in msg or (type(e) is sqlite3.DatabaseError and "corrupt" in msg)
+
+
+def _set_wal(conn: sqlite3.Connection, attempts: int = 50) -> None:
+    """WAL mode; switching a fresh file needs an exclusive lock, which a command opening the same
+    new data dir at the same moment may hold for a few milliseconds (no busy handler helps here)."""
+    import time
+
+    for i in range(attempts):
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) or i == attempts - 1:
+                raise
+            time.sleep(0.02 * (i + 1))
+
 

@@ -12,6 +12,7 @@ of the screen scrolls (PgUp/PgDn), and every key stays listed at 80x24.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import re
 import sys
 import time
@@ -136,6 +137,10 @@ class TerminalAnswers:
                              output=self.output)
 
     def ask(self, turn: Turn) -> Reply:
+        """The reply, already on disk when ``turn.commit`` is given: a submitted answer leaves the
+        screen only once it is saved. When the disk refuses a draft or the answer (full disk), the
+        text stays in the editor, the status line says it is not saved, the clock keeps running and
+        the save is retried every ``autosave`` seconds (Ctrl-D retries at once)."""
         q = turn.question
         lang = self.lang = turn.lang
         started = time.monotonic()
@@ -146,6 +151,7 @@ class TerminalAnswers:
                           height=Dimension(min=3, preferred=14, max=24), input_processors=[WordWrap()])
         editor.buffer.cursor_position = len(turn.draft)
         pending: list[tuple[str, Callable[[], None]]] = []  # a question waiting for y: (its text, what y does)
+        saving = _Saving()
 
         def result(ended: str, **kw: bool) -> Reply:
             return Reply(text=editor.text, seconds_used=time.monotonic() - started, ended=ended, **kw)  # type: ignore[arg-type]
@@ -190,6 +196,33 @@ class TerminalAnswers:
             if not app.is_done:
                 app.exit(result=reply)
 
+        def leave(reply: Reply) -> None:
+            """Hand the reply over: at once without ``turn.commit``, else once it is on disk."""
+            if turn.commit is None:
+                app.exit(result=reply)
+                return
+            if saving.held is not None:  # a retry: the candidate's latest choice, the first submit's time
+                reply.seconds_used = saving.held.seconds_used
+            saving.held = reply
+            app.create_background_task(commit())
+
+        async def commit() -> None:
+            held = saving.held
+            if held is None or saving.busy or app.is_done:
+                return
+            saving.busy = True
+            reply = dataclasses.replace(held, text=editor.text)  # what the editor holds now
+            try:
+                reply.record = await asyncio.get_running_loop().run_in_executor(None, turn.commit, reply)
+            except Exception as e:  # noqa: BLE001 - anything the disk says: keep the text, retry
+                saving.failed(f"answer NOT saved ({_reason(e)}); your text stays here, retrying every "
+                              f"{self.autosave:g} s · Ctrl-D: retry now · Ctrl-C: pause, text kept in a file", self.autosave)
+                return
+            finally:
+                saving.busy = False
+            if not app.is_done and app.is_running:
+                app.exit(result=reply)
+
         kb = KeyBindings()
         waiting = Condition(lambda: bool(pending))
 
@@ -206,21 +239,21 @@ class TerminalAnswers:
         @kb.add("escape", "enter", filter=~waiting)
         def _submit(event) -> None:  # noqa: ANN001
             if editor.text.strip():
-                exit_with(result("submitted"))
+                leave(result("submitted"))
             else:
-                ask_first(t("confirm_empty", lang), lambda: exit_with(result("skipped")))
+                ask_first(t("confirm_empty", lang), lambda: leave(result("skipped")))
 
         @kb.add("c-n", filter=~waiting)
         def _skip(event) -> None:  # noqa: ANN001
             if editor.text.strip():
-                ask_first(t("confirm_skip", lang), lambda: exit_with(result("submitted")))
+                ask_first(t("confirm_skip", lang), lambda: leave(result("submitted")))
             else:
-                exit_with(result("skipped"))
+                leave(result("skipped"))
 
         @kb.add("c-q", filter=~waiting)
         def _finish(event) -> None:  # noqa: ANN001
             def finish() -> None:
-                exit_with(result("submitted" if editor.text.strip() else "skipped", finish=True))
+                leave(result("submitted" if editor.text.strip() else "skipped", finish=True))
 
             if questions_after:
                 left = t("left", lang, n=questions_after, are="is" if questions_after == 1 else "are")
@@ -250,6 +283,11 @@ class TerminalAnswers:
                     editor,
                     _fitted(clock),
                     ConditionalContainer(_fitted(status), filter=Condition(lambda: self.status is not None)),
+                    ConditionalContainer(
+                        Window(FormattedTextControl(lambda: [("class:clock.low", f" ⚠ {saving.problem}")]),
+                               height=Dimension(min=1, max=3), wrap_lines=True, dont_extend_height=True),
+                        filter=Condition(lambda: saving.problem is not None),
+                    ),
                     _fitted(help_line, style="class:help"),
                 ]
             ),
@@ -261,19 +299,49 @@ class TerminalAnswers:
         )
 
         async def watch_clock() -> None:
-            saved, next_save = turn.draft, time.monotonic() + self.autosave
-            while True:
+            next_save = time.monotonic() + self.autosave
+            while not app.is_done:
                 await asyncio.sleep(self.tick / 2)
                 now = time.monotonic()
+                if saving.held is not None:  # an answer waits for the disk: retry it, nothing else
+                    if now >= saving.retry_at and not saving.busy:
+                        await commit()
+                    continue
                 if now >= min(deadline, interview_deadline):
-                    exit_with(result("timed_out"))
-                    return
+                    if not app.is_done and app.is_running:
+                        leave(result("timed_out"))
+                    continue
                 if turn.save_draft is not None and now >= next_save:
                     # the time spent is saved even when the text has not changed, so a crash gives
                     # back no more than a few seconds of the clock; off the UI thread: an fsync
                     # must not stall typing
-                    saved, next_save = editor.text, now + self.autosave
-                    await asyncio.get_running_loop().run_in_executor(None, turn.save_draft, saved, now - started)
+                    text, next_save = editor.text, now + self.autosave
+                    try:
+                        await asyncio.get_running_loop().run_in_executor(None, turn.save_draft, text, now - started)
+                    except Exception as e:  # noqa: BLE001 - the clock must outlive any disk trouble
+                        saving.failed(f"not saved ({_reason(e)}); retrying every {self.autosave:g} s, your text "
+                                      "stays here", self.autosave)
+                        continue
+
+                    saving.problem = None
 
         app.pre_run_callables.append(lambda: app.create_background_task(watch_clock()))
         return app.run()
+
+
+class _Saving:
+    """What the screen knows about the disk: a reply waiting to be saved, and the problem to show."""
+
+    def __init__(self) -> None:
+        self.held: Reply | None = None
+        self.busy = False
+        self.problem: str | None = None
+        self.retry_at = 0.0
+
+    def failed(self, problem: str, retry_in: float) -> None:
+        self.problem = problem
+        self.retry_at = time.monotonic() + retry_in
+
+
+def _reason(e: Exception) -> str:
+    return str(getattr(e, "reason", "") or e.__class__.__name__ + (f": {e}" if str(e) else ""))[:120]

@@ -60,28 +60,92 @@ def _default_cache_dir() -> Path | None:
     return Path(platformdirs.user_cache_dir("mock-interview-grader", appauthor=False))
 
 
-def _parse_yaml(path: Path, text: str) -> object:
+#: A bank file is text a person wrote: more than this is a mistake or an attack, not a bank.
+MAX_BANK_FILE_BYTES = 16 * 1024 * 1024
+#: Values in a file once YAML aliases are expanded. The bundled files hold ~10k each; a "billion
+#: laughs" file of 305 bytes expands to 10^9 (and took ~1 GB of RAM and a 480 MB cache file).
+MAX_YAML_VALUES = 2_000_000
+MAX_YAML_DEPTH = 100
+
+
+def _parse_yaml(path: Path, text: str) -> tuple[object, Path | None]:
     """YAML parsing dominates start-up (~0.8 s for the bundled bank even with libyaml), so the parsed
-    data is cached as JSON keyed by the file's path, size and mtime. Validation still runs every time."""
+    data is cached as JSON keyed by the file's path, size and mtime. Validation still runs every time.
+    Returns the data and the cache entry to write once the data has passed validation (None when
+    it came from the cache or there is no cache): a bank that fails validation is never cached."""
     st = path.stat()
     key = hashlib.sha1(f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}".encode()).hexdigest()
     cache = _cache_dir()
     entry = cache / "bank" / f"{key}.json" if cache else None
     if entry is not None and entry.is_file():
         try:
-            return json.loads(entry.read_text(encoding="utf-8"))
+            return json.loads(entry.read_text(encoding="utf-8")), None
         except (OSError, ValueError):
             pass
-    data = yaml.load(text, Loader=_Loader)
-    if entry is not None:
-        try:
-            entry.parent.mkdir(parents=True, exist_ok=True)
-            tmp = entry.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-            tmp.replace(entry)
-        except (OSError, TypeError, ValueError):
-            pass  # a cache that cannot be written only costs time
-    return data
+    return _load_bounded(path, text), entry
+
+
+def _load_bounded(path: Path, text: str) -> object:
+    """``yaml.load``, refusing alias expansion beyond ``MAX_YAML_VALUES`` values, recursive aliases
+    and nesting deeper than ``MAX_YAML_DEPTH``, before any of it is built in memory."""
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_size(path, node)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _check_size(path: Path, root: yaml.Node) -> None:
+    sizes: dict[int, int] = {}
+    on_path: set[int] = set()
+    stack: list[tuple[yaml.Node, int, bool]] = [(root, 1, False)]
+    while stack:
+        node, depth, expanded = stack.pop()
+        kids = _children(node)
+        if expanded:
+            on_path.discard(id(node))
+            sizes[id(node)] = 1 + sum(sizes[id(k)] for k in kids)
+            if sizes[id(node)] > MAX_YAML_VALUES:
+                raise BankError(f"{path}:{node.start_mark.line + 1}: YAML aliases (*name) expand this file to more "
+                                f"than {MAX_YAML_VALUES:,} values; write the repeated parts out or remove the aliases")
+            continue
+        if id(node) in sizes:
+            continue
+        if depth > MAX_YAML_DEPTH:
+            raise BankError(f"{path}:{node.start_mark.line + 1}: nested more than {MAX_YAML_DEPTH} levels deep; "
+                            "a bank file is questions with a few fields each")
+        on_path.add(id(node))
+        stack.append((node, depth, True))
+        for k in kids:
+            if id(k) in on_path:
+                raise BankError(f"{path}:{k.start_mark.line + 1}: a YAML alias refers to the value that contains it; "
+                                "remove the recursive alias")
+            if id(k) not in sizes:
+                stack.append((k, depth + 1, False))
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    return []
+
+
+def _cache_write(entry: Path | None, data: object) -> None:
+    if entry is None:
+        return
+    try:
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        tmp = entry.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+        tmp.replace(entry)
+    except (OSError, TypeError, ValueError):
+        pass  # a cache that cannot be written only costs time
 
 
 class BankError(Exception):
@@ -210,16 +274,21 @@ def load_file(path: Path, bank: Bank | None = None, probes: list | None = None) 
     """The questions of one file; its ``probes`` section, if any, is appended to ``probes`` as
     (path, {question id: [Probe]}) for the caller to attach once every file is loaded."""
     try:
+        size = path.stat().st_size
+        if size > MAX_BANK_FILE_BYTES:
+            raise BankError(f"{path}: {size:,} bytes is too large for a bank file (the limit is "
+                            f"{MAX_BANK_FILE_BYTES // 2**20} MiB); split it into several files")
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
         raise BankError(f"{path}: cannot read ({e.__class__.__name__}: {e}); save it as UTF-8 text") from None
     try:
-        data = _parse_yaml(path, text)
+        data, cache_entry = _parse_yaml(path, text)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else str(path)
         problem = getattr(e, "problem", None) or str(e).splitlines()[0]
         raise BankError(f"{where}: invalid YAML: {problem}") from None
+    raw = data
     if isinstance(data, list):
         data = {"questions": data}
     if not isinstance(data, dict) or not ("questions" in data or "probes" in data):
@@ -236,6 +305,7 @@ def load_file(path: Path, bank: Bank | None = None, probes: list | None = None) 
         seen.add(q.id)
     if duplicates:
         raise BankError.of(duplicates)
+    _cache_write(cache_entry, raw)  # only now: a file that failed validation is never cached
     if bank is not None and parsed.title and parsed.topic:
         bank.titles[parsed.topic] = parsed.title.en
     if parsed.probes and probes is not None:

@@ -130,8 +130,9 @@ def _latest_change(g: pd.DataFrame) -> float | None:
 def session_trend(df: pd.DataFrame, sessions: Iterable[SessionRecord]) -> pd.DataFrame:
     """One row per session, oldest first, scored as the report scores it: the mean over graded
     answers (questions never reached are left out, as in topic mastery). ``answered`` counts the
-    questions with something typed (a skipped answer is not answered)."""
-    cols = ["session_id", "created_at", "mode", "status", "questions", "answered", "graded", "score", "topics"]
+    questions with something typed (a skipped answer is not answered); ``pending`` counts answers not
+    graded yet (say, the process was killed while grading them)."""
+    cols = ["session_id", "created_at", "mode", "status", "questions", "answered", "graded", "pending", "score", "topics"]
     out = pd.DataFrame([{"session_id": s.id, "created_at": s.created_at, "mode": s.settings.mode, "status": s.status,
                          "questions": len(s.plan)} for s in sessions],
                        columns=["session_id", "created_at", "mode", "status", "questions"])
@@ -141,10 +142,11 @@ def session_trend(df: pd.DataFrame, sessions: Iterable[SessionRecord]) -> pd.Dat
         "answered": typed.groupby("session_id").size(),
         "graded": g.groupby("session_id").size(),
         "score": g.groupby("session_id")["score"].mean(),
+        "pending": df[df["status"] == "pending"].groupby("session_id").size(),
         "topics": df.groupby("session_id")["topic"].agg(lambda t: ", ".join(sorted(set(t)))),
     })
     out = out.join(per, on="session_id")
-    out[["answered", "graded"]] = out[["answered", "graded"]].fillna(0).astype(int)
+    out[["answered", "graded", "pending"]] = out[["answered", "graded", "pending"]].fillna(0).astype(int)
     out["topics"] = out["topics"].fillna("")
     out["score"] = out["score"].astype("float64")
     out["created_at"] = pd.to_datetime(out["created_at"], utc=True)

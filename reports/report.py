@@ -397,6 +397,8 @@ def _env():  # noqa: ANN202 - jinja2 is only needed when rendering
     env.filters["score"] = lambda s: "–" if s is None else f"{s:.1f}"
     env.filters["fence"] = _fence
     env.filters["code"] = _inline_code
+    env.filters["md"] = md_text
+    env.filters["md_block"] = md_block
     env.filters["highlight"] = highlight
     env.filters["band"] = band
     env.filters["signed"] = lambda d: "–" if d is None else f"{d:+.1f}"
@@ -451,6 +453,40 @@ def highlight(q: QuestionReport):  # noqa: ANN201 - markupsafe.Markup
     return Markup("".join(parts))
 
 
+_MD_INLINE = re.compile(r"([\\`*_\[\]|~])")
+_MD_LINE_START = re.compile(r"^([#+=-]|\d{1,9}[.)])")
+
+
+def _md_line(line: str) -> str:
+    """One line of text we did not write, escaped so Markdown shows it as text: no raw HTML (the
+    HTML report escapes it too), no link, image, emphasis, code, table cell or heading of its own."""
+    line = line.strip().replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    line = _MD_INLINE.sub(r"\\\1", line)
+    return _MD_LINE_START.sub(lambda m: ("\\" + m.group(1)) if m.group(1)[0] in "#+=-"
+                              else m.group(1)[:-1] + "\\" + m.group(1)[-1], line)
+
+
+def md_text(text: str | None) -> str:
+    """Model, bank or answer text inline in Markdown (whitespace folded to one line)."""
+    from rubrics.untrusted import strip_controls
+
+    return _md_line(" ".join(strip_controls(text or "").split()))
+
+
+def md_block(text: str | None) -> str:
+    """Several lines of text we did not write: each escaped, line breaks kept as hard breaks,
+    blank lines as paragraph breaks."""
+    from rubrics.untrusted import strip_controls
+
+    paragraphs: list[list[str]] = [[]]
+    for line in strip_controls(text or "").splitlines():
+        if line.strip():
+            paragraphs[-1].append(_md_line(line))
+        elif paragraphs[-1]:
+            paragraphs.append([])
+    return "\n\n".join("\\\n".join(p) for p in paragraphs if p)
+
+
 def _inline_code(text: str | None) -> str:
     """Inline Markdown code that survives backticks and newlines: nothing inside is rendered."""
     text = " ".join((text or "").split())
@@ -478,21 +514,28 @@ def _chart_rows(r: SessionReport, L: Labels) -> dict:  # noqa: N803 - the templa
 
 
 def render(report: SessionReport, fmt: str) -> str:
-    if fmt == "json":
-        return report.model_dump_json(indent=2)
+    """The report as text; secrets the process knows never reach it (rubrics.secrets)."""
+    from rubrics.secrets import redact
+    from rubrics.untrusted import strip_controls
+
+    if fmt == "json":  # JSON escapes control characters itself
+        return redact(report.model_dump_json(indent=2))
     L = Labels(report.settings.lang)  # noqa: N806 - the templates' name for it
     if fmt == "html":
-        return _env().get_template("report.html.j2").render(r=report, L=L, **_chart_rows(report, L))
+        html = _env().get_template("report.html.j2").render(r=report, L=L, **_chart_rows(report, L))
+        return strip_controls(redact(html))
     if fmt == "md":
-        return _env().get_template("report.md.j2").render(r=report, L=L)
+        return strip_controls(redact(_env().get_template("report.md.j2").render(r=report, L=L)))
     raise ValueError(f"unknown report format {fmt!r}; use html, md or json")
 
 
 def write_reports(report: SessionReport, out_dir: Path) -> dict[str, Path]:
-    out_dir.mkdir(parents=True, exist_ok=True)
+    """Each format written atomically: a kill mid-write never leaves a broken report."""
+    from reports.files import write_text_atomic
+
     paths = {}
     for fmt in FORMATS:
         path = out_dir / f"{report.session_id}.{fmt}"
-        path.write_text(render(report, fmt), encoding="utf-8")
+        write_text_atomic(path, render(report, fmt))
         paths[fmt] = path
     return paths

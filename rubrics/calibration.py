@@ -318,9 +318,11 @@ def compute_metrics(results: list[ItemResult]) -> Metrics:
 def write_items_csv(results: list[ItemResult], path: Path) -> None:
     import csv
 
+    from rubrics.untrusted import csv_cell
+
     with path.open("w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
         w.writerow(["id", "score", "max_score", "predicted", "status"])
         for r in results:
-            w.writerow([r.id, f"{r.score:g}", f"{r.max_score:g}", "" if r.predicted is None else f"{r.predicted:g}",
+            w.writerow([csv_cell(r.id), f"{r.score:g}", f"{r.max_score:g}", "" if r.predicted is None else f"{r.predicted:g}",
                         r.status])

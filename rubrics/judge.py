@@ -14,6 +14,7 @@ from typing import Protocol, runtime_checkable
 from pydantic import BaseModel, Field
 
 from question_bank.models import Question
+from rubrics.secrets import redact
 from rubrics.verdict import Flag, Verdict
 
 #: Answers longer than this are stored in full but graded on a truncated copy.
@@ -22,6 +23,9 @@ MAX_GRADED_CHARS = 12_000
 
 @runtime_checkable
 class Judge(Protocol):
+    """Every judge must be thread-safe: ``grade`` is called from several threads at once (the
+    interviewer's background pool, the LLM judge's own cross-check)."""
+
     name: str
 
     def grade(self, question: Question, answer: str) -> Verdict: ...
@@ -82,7 +86,7 @@ async def agrade_answer(judge: Judge, question: Question, answer: str) -> Verdic
         verdict = await judge.agrade(question, graded)  # type: ignore[attr-defined]
     except Exception as e:  # noqa: BLE001 - any judge failure must leave the answer regradable
         return Verdict.ungraded(
-            question.id, f"judge error: {e.__class__.__name__}: {str(e)[:300]}", judge=judge.name
+            question.id, f"judge error: {e.__class__.__name__}: {redact(str(e))[:300]}", judge=judge.name
         )
     return finish_verdict(verdict, answer, truncated, started)
 
@@ -99,6 +103,6 @@ def grade_answer(judge: Judge, question: Question, answer: str) -> Verdict:
         verdict = judge.grade(question, graded)
     except Exception as e:  # noqa: BLE001 - any judge failure must leave the answer regradable
         return Verdict.ungraded(
-            question.id, f"judge error: {e.__class__.__name__}: {str(e)[:300]}", judge=judge.name
+            question.id, f"judge error: {e.__class__.__name__}: {redact(str(e))[:300]}", judge=judge.name
         )
     return finish_verdict(verdict, answer, truncated, started)

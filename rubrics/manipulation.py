@@ -16,6 +16,7 @@ to or about the grading.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -50,6 +51,10 @@ _INSTRUCTION_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\b(?:mark|treat|consider|count)\s+(?:all|every|each)\s+(?:of\s+the\s+)?key\s*points?\s+(?:as\s+)?(?:covered|met|satisfied|full|correct|present)", _I), "asks to mark all key points covered"),
     (re.compile(r"\b(?:do\s+not|don'?t|never)\s+(?:deduct|penali[sz]e|take\s+off|subtract)\s+(?:any\s+)?(?:points|marks|score)?", _I), "asks not to deduct points"),
     (re.compile(r"\b(?:all|every)\s+key\s*points?\s+(?:are|is|were|have\s+been)\s+(?:fully\s+)?(?:covered|met|addressed|satisfied)\b", _I), "asserts its own coverage"),
+    # the grading prompt's own delimiter and headers, to make the rest look like the prompt's
+    (re.compile(r"<\s*/\s*candidate[_ -]?answer\b", _I), "forges the end of the answer block"),
+    (re.compile(r"(?m)^[ \t]*#{1,6}[ \t]*(?:reference answer \(for the grader|rubric key points|candidate answer\b|misconceptions \(id)", _I),
+     "copies the grading prompt's headers"),
     # Chinese
     (re.compile(r"(?:忽略|无视|忘记|忘掉|不要理会|不用管|跳过)(?:掉)?(?:之前|以上|上面|前面|先前|所有|全部|原来|原有|你的|系统)?(?:的|所有的)?(?:所有|全部)?(?:指令|指示|提示词?|评分标准|评分规则|规则|要求|说明|设定|rubric|prompt)"), "要求忽略评分指令"),
     (re.compile(r"(?:给|请给|打|评|判|算)(?:我|这个?回答|本回答|这道题|该回答|此回答|这份答案|这个答案|本答案)?(?:打|评为|评|一个|个)?\s*(?:满分|最高分|10\s*分|十分|100\s*分|一百分)"), "要求打满分"),
@@ -89,7 +94,7 @@ _GRADING_WORDS = re.compile(
 _TRIGGER = re.compile(
     r"ignor|disregard|forget|overrid|bypass|\bgive|award|assign|grant|\bmark|\brate|score|grade|deserv|\byou\b|"
     r"grader|rubric|criteria|deduct|penali|key\s*points?|instruction|\bdear\b|\bnote\b|message|credit|verdict|"
-    r"\bstatus|rating|system|assistant|judge|evaluator|<\||###|\[/?inst\]|<<|<\s*/?\s*system|"
+    r"\bstatus|rating|system|assistant|judge|evaluator|<\||###|\[/?inst\]|<<|<\s*/?\s*system|candidate|"
     r"忽略|无视|忘|跳过|不要理会|不用管|满分|最高分|10\s*分|十分|100\s*分|一百分|评分|打分|扣分|减分|扣除|你|要点|得分点|关键点|评委|考官|阅卷",
     _I,
 )
@@ -251,9 +256,75 @@ def _quoted(answer: str, pos: int) -> bool:
     )
 
 
+#: Invisible characters that split a word for a pattern but not for a reader (or a model): zero-width
+#: space, non-joiner and joiner, word joiner, BOM, soft hyphen, Mongolian vowel separator.
+_INVISIBLE = frozenset("\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e")
+#: A hyphen inside a word, or at a line end splitting one: "Ig-nore pre-vious in-\nstructions".
+_HYPHEN_JOIN = re.compile(r"(?<=[^\W\d_])-[ \t]*(?:\r?\n[ \t]*)?(?=[^\W\d_])")
+
+
+def clean_view(text: str) -> tuple[str, list[int]]:
+    """``text`` as a reader sees it: NFKC (full-width letters and brackets become ASCII) without
+    invisible characters; with, for each character of the view, its offset in ``text`` (plus one
+    entry for the end)."""
+    if text.isascii():  # nothing to normalise (every invisible character is outside ASCII)
+        return text, list(range(len(text) + 1))
+    out: list[str] = []
+    offsets: list[int] = []
+    for i, ch in enumerate(text):
+        if ch in _INVISIBLE:
+            continue
+        norm = unicodedata.normalize("NFKC", ch) if ord(ch) > 127 else ch
+        out.append(norm)
+        offsets.extend([i] * len(norm))
+    offsets.append(len(text))
+    return "".join(out), offsets
+
+
+def _joined_view(text: str, offsets: list[int]) -> tuple[str, list[int]]:
+    """``text`` (a clean view) with hyphenated words joined, and offsets carried through."""
+    keep = [True] * len(text)
+    for m in _HYPHEN_JOIN.finditer(text):
+        for i in range(m.start(), m.end()):
+            keep[i] = False
+    view = "".join(c for c, k in zip(text, keep) if k)
+    return view, [o for o, k in zip(offsets, keep) if k] + [offsets[-1]]
+
+
+def _views(answer: str) -> list[tuple[str, list[int]]]:
+    """The answer as a reader sees it, and with hyphenated words joined: what an attack can hide in
+    ("ｉｇｎｏｒｅ", "ig\u200bnore", "Ig-nore pre-vious in-structions") and a model still reads."""
+    views = []
+    if not answer.isascii():
+        view, offsets = clean_view(answer)
+        if view != answer:
+            views.append((view, offsets))
+    else:
+        view, offsets = answer, list(range(len(answer) + 1))
+    if "-" in view:
+        joined, joff = _joined_view(view, offsets)
+        if joined != view:
+            views.append((joined, joff))
+    return views
+
+
 def manipulation_spans(answer: str) -> list[tuple[int, int, str]]:
     """(start, end, why) for every manipulation found, expanded to whole sentences (for role turns,
-    to the end of the turn) so that removing them leaves only the candidate's own answer."""
+    to the end of the turn) so that removing them leaves only the candidate's own answer. The
+    answer is searched as written and as normalised (``_views``); spans are in the original."""
+    return list(_manipulation_spans(answer))
+
+
+@lru_cache(maxsize=256)
+def _manipulation_spans(answer: str) -> tuple[tuple[int, int, str], ...]:
+    # cached: the LLM judge, its offline cross-check and the stuffing check all ask about one answer
+    found = _raw_spans(answer)
+    for view, offsets in _views(answer):
+        found += [(offsets[s], offsets[max(s, e - 1)] + 1, why) for s, e, why in _raw_spans(view)]
+    return tuple(_expand(answer, found))
+
+
+def _raw_spans(answer: str) -> list[tuple[int, int, str]]:
     found: list[tuple[int, int, str]] = []
     if not _TRIGGER.search(answer):
         return found
@@ -282,7 +353,7 @@ def manipulation_spans(answer: str) -> list[tuple[int, int, str]]:
         turn = answer[m.end() : end]
         if _GRADING_WORDS.search(turn):
             found.append((m.start(), end, "fake chat turn addressed to the grader"))
-    return _expand(answer, found)
+    return found
 
 
 def _expand(answer: str, found: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:

@@ -15,14 +15,22 @@ that dies loses nothing: whatever it did not report is graded in the parent afte
 
 Workers are forked when the parent is single-threaded (no second litellm import, ~3 s of CPU
 each), else spawned.
+
+Workers die with their parent: a parent killed with SIGKILL runs no cleanup, and its workers used
+to go on calling the API (120 requests in the 6 s after the kill). On Linux the kernel kills them
+(``PR_SET_PDEATHSIG``); everywhere, a watcher thread in each worker exits the moment its lifeline
+(a pipe whose only writer is the parent) reads end-of-file, and a failed send to the parent ends
+the worker too.
 """
 
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import json
 import multiprocessing
 import os
+import signal
 import sys
 import threading
 import time
@@ -98,7 +106,10 @@ class _Outbox:
             self._timer = None
         if self.buf:
             batch, self.buf = self.buf, []
-            self.conn.send_bytes(json.dumps(batch).encode("utf-8"))
+            try:
+                self.conn.send_bytes(json.dumps(batch).encode("utf-8"))
+            except OSError:  # the parent is gone: nobody will use what this worker grades
+                os._exit(1)
 
     # the worker judge's cache and call log: writes go to the parent, which owns the store; reads
     # miss, because the parent answered the cache hits before handing out the work
@@ -112,7 +123,34 @@ class _Outbox:
         self.add(["call", call.model_dump_json()])
 
 
-def _worker(recipe: dict, jobs: list[Job], concurrency: int, conn, forward_cache: bool) -> None:  # noqa: ANN001
+#: prctl option: the signal this process gets when its parent (the thread that forked it) exits.
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(parent_pid: int, lifeline, lifeline_writer) -> None:  # noqa: ANN001 - Connections
+    """Make sure this worker does not outlive ``parent_pid`` (see the module docstring)."""
+    lifeline_writer.close()  # the copy a forked child inherits: only the parent may hold the writer
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):  # no libc to ask: the lifeline below still works
+            pass
+    if os.getppid() != parent_pid:  # the parent died before the kernel was told to tell us
+        os._exit(1)
+
+    def watch() -> None:
+        try:
+            lifeline.recv_bytes()  # the parent never writes: this returns only when it is gone
+        except (EOFError, OSError):
+            pass
+        os._exit(1)
+
+    threading.Thread(target=watch, name="lifeline", daemon=True).start()
+
+
+def _worker(recipe: dict, jobs: list[Job], concurrency: int, conn, forward_cache: bool,  # noqa: ANN001
+            parent_pid: int, lifeline, lifeline_writer) -> None:  # noqa: ANN001
+    _die_with_parent(parent_pid, lifeline, lifeline_writer)
     from rubrics.llm.judge import LLMJudge
 
     out = _Outbox(conn)
@@ -181,13 +219,20 @@ class WorkerRun:
             return
         ctx = _context()
         self.start_method = ctx.get_start_method()
+        if self.start_method == "fork":  # the cross-check's offline judge needs jieba: load it once, here
+            from rubrics.text import warm_up
+
+            warm_up()
         shares = [pending[i::workers] for i in range(workers)]
         limits = split_concurrency(concurrency, workers)
         forward_cache = judge.cache is not None
+        # held open by this process only, until collect() ends: its EOF tells the workers we are gone
+        self._lifeline, self._lifeline_writer = ctx.Pipe(duplex=False)
         for share, limit in zip(shares, limits):
             recipe = judge.worker_recipe(limit)
             receiver, sender = ctx.Pipe(duplex=False)
-            p = ctx.Process(target=_worker, args=(recipe, share, limit, sender, forward_cache),
+            p = ctx.Process(target=_worker, args=(recipe, share, limit, sender, forward_cache, os.getpid(),
+                                                  self._lifeline, self._lifeline_writer),
                             name=f"grader-{len(self._procs)}", daemon=True)
             p.start()
             sender.close()  # the child holds the only sending end: EOF here means it has exited
@@ -268,6 +313,9 @@ class WorkerRun:
                 p.join(timeout=5)
         for conn in self._conns:
             conn.close()
+        if self._procs:
+            self._lifeline_writer.close()
+            self._lifeline.close()
 
 
 def start_workers(judge, jobs: list[Job], workers: int, concurrency: int) -> WorkerRun:  # noqa: ANN001

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import unicodedata
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
@@ -148,12 +149,17 @@ NEG_CONTRACTIONS = frozenset("doesn isn aren don didn wasn weren won can couldn 
 NEGATION_EN = frozenset({"not", "no", "never", "nor", "cannot", "neither", "without"}) | NEG_CONTRACTIONS
 POLARITY_ZH = ("不", "没", "无", "非", "只", "仅", "都", "总", "一定", "所有", "全部", "每个", "最", "更", "越")
 
-_STEMMER = snowballstemmer.stemmer("english")
+#: One Snowball stemmer per thread: a stemmer keeps the word being stemmed in its own fields, so
+#: two threads sharing one corrupt each other's words ("IndexError: string index out of range").
+_STEMMERS = threading.local()
 
 
 @lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
-    return _STEMMER.stemWord(word)
+    stemmer = getattr(_STEMMERS, "en", None)
+    if stemmer is None:
+        stemmer = _STEMMERS.en = snowballstemmer.stemmer("english")
+    return stemmer.stemWord(word)
 
 
 def words_en(text: str) -> list[str]:

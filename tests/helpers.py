@@ -42,3 +42,17 @@ def judge_notes_removed(stderr: str) -> list[str]:
     the "never checked" note or warning), which tests of other messages do not care about."""
     return [l for l in stderr.splitlines()
             if not l.startswith(("hint: no judge", "note: the offline judge", "warning: judge ", "warning: the offline judge"))]
+
+
+def wait_for(check, timeout: float = 60.0, what: str = "condition"):  # noqa: ANN001, ANN201
+    """Poll ``check`` until it returns something true (returned), or fail after ``timeout`` seconds:
+    how the tests wait for another process without assuming how long it takes."""
+    import time
+
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        got = check()
+        if got:
+            return got
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")

@@ -18,10 +18,16 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 
+#: In a reply's content, replaced by the request's Authorization header: a provider (or proxy)
+#: that echoes the caller's key, as some do in their error messages.
+ECHO_AUTHORIZATION = "{authorization}"
+
+
 @dataclass
 class Reply:
     """One scripted response. ``content`` is the assistant text; ``status`` != 200 sends an
-    OpenAI-style error body instead; ``truncate_body`` closes the connection half-way through."""
+    OpenAI-style error body instead; ``truncate_body`` closes the connection half-way through.
+    ``ECHO_AUTHORIZATION`` in the content becomes the request's Authorization header."""
 
     content: str = ""
     status: int = 200
@@ -149,6 +155,13 @@ class _HTTPServer(ThreadingHTTPServer):
     # 32 at once) lost SYNs and waited ~1 s for the retransmit.
     request_queue_size = 256
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        import sys
+
+        if isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+            return  # a client killed mid-request (the kill tests and benchmarks do it on purpose)
+        super().handle_error(request, client_address)
+
 
 class _Handler(BaseHTTPRequestHandler):
     owner: LLMServer
@@ -202,6 +215,10 @@ class _Handler(BaseHTTPRequestHandler):
         delay = reply.delay or owner.delay
         if delay:
             time.sleep(delay)
+        if ECHO_AUTHORIZATION in reply.content:
+            from dataclasses import replace
+
+            reply = replace(reply, content=reply.content.replace(ECHO_AUTHORIZATION, self.headers.get("Authorization", "")))
         if reply.status != 200:
             err_type = "rate_limit_error" if reply.status == 429 else "server_error"
             payload = {"error": {"message": reply.content or "error", "type": err_type, "code": str(reply.status)}}

@@ -113,7 +113,8 @@ def test_offline_judge_on_the_dev_set(tmp_path):
 @pytest.mark.timeout(60)
 def test_llm_calibration_through_the_local_server(llm_server, make_llm_judge):
     """An LLM judge grading the dev set concurrently; a scripted judge that gives every point
-    'partial' predicts half marks, except the empty answer, which is 0 without a request."""
+    'partial' (quoting each answer's first sentence) predicts at most half marks (the cross-check
+    caps what the quote or the answer cannot hold), and the empty answer 0 without a request."""
 
     def responder(body: dict) -> Reply:
         out = verdict_for(body, "partial", holistic=5)
@@ -126,7 +127,8 @@ def test_llm_calibration_through_the_local_server(llm_server, make_llm_judge):
     assert all(r.status == "graded" for r in res)
     empty = [r for r, it in zip(res, items) if not it.answer.strip()]
     assert empty and all(r.predicted == 0 for r in empty)
-    assert {r.predicted / r.max_score for r in res if r not in empty} == {0.5}
+    shares = {r.predicted / r.max_score for r in res if r not in empty}
+    assert 0.5 in shares and all(0 <= x <= 0.5 for x in shares)
     assert llm_server.count == len(items) - len(empty)
     assert llm_server.max_in_flight > 1
 

@@ -2,9 +2,11 @@
 
 Trust model: the model only *proposes* per-key-point credits with quoted evidence. Code decides
 the score: a credit counts only if its quote is really in the answer (and not in text the
-manipulation detector stripped), misconception penalties come from the rubric, and an answer
-flagged for manipulation or keyword stuffing can never score above what the offline judge finds
-in it. So a model that is fooled, or a provider that answers nonsense, cannot inflate a score.
+manipulation detector stripped), misconception penalties come from the rubric, and every credit is
+cross-checked against what the offline judge sees in the same answer (``rubrics.llm.crosscheck``:
+no content, off topic, manipulation or a bare list of terms, an asserted misconception, one quote
+reused for unrelated points), capped where the answer cannot hold it and flagged as a judge
+disagreement. So a model that is fooled, or a provider that answers nonsense, cannot inflate a score.
 
 Failure model: every provider error is retried with backoff when it is transient (429, 5xx,
 timeouts, broken connections); an unusable reply gets one repair turn; anything still wrong
@@ -30,7 +32,9 @@ from typing import Any
 
 from question_bank.models import Question, Rubric
 from rubrics.judge import CallLog, LLMCall, VerdictCache
-from rubrics.llm.errors import describe_error as _describe
+from rubrics.limits import MAX_REPLY_CHARS
+from rubrics.llm.errors import describe_error
+from rubrics.secrets import redact, redact_verdict, register_secret
 from rubrics.llm.output import JudgeOutput, OutputError, output_schema, parse_judgement
 from rubrics.llm.prompt import PROMPT_VERSION, build_messages, neutralize, repair_message, template_fingerprint
 from rubrics.text import contains_normalized, normalize
@@ -46,7 +50,7 @@ from rubrics.verdict import (
 )
 
 #: Bumped when the code-side rules that turn a model's judgement into a score change.
-DEFENCE_VERSION = 1
+DEFENCE_VERSION = 2
 #: Holistic vs computed score gap (0-10 scale) that is reported as a disagreement.
 DISAGREEMENT_GAP = 3.0
 #: Score spread across samples that is reported.
@@ -132,7 +136,8 @@ class ProviderError(Exception):
 
 
 class LLMJudge:
-    """Grades through litellm. ``grade`` may be called from many threads at once."""
+    """Grades through litellm. Thread-safe: ``grade`` may be called from many threads at once (and
+    ``agrade`` from one event loop at a time); the offline cross-check runs in the calling thread."""
 
     name = "llm"
 
@@ -177,7 +182,15 @@ class LLMJudge:
         self.call_log = call_log
         self.extra_params = dict(extra_params or {})
         self.router_config = router_config  # lets a worker process build the same router
+        register_secret(api_key)  # redacted wherever a provider echoes it back
+        for deployment in (router_config or {}).get("model_list") or []:
+            key = ((deployment or {}).get("litellm_params") or {}).get("api_key")
+            if isinstance(key, str) and not key.startswith("os.environ/"):
+                register_secret(key)
         self._json_schema = json_schema  # None: ask litellm on first use
+        from rubrics.offline import OfflineJudge
+
+        self._offline = OfflineJudge()  # the cross-check of every verdict (thread-safe)
         self._sem = threading.BoundedSemaphore(self.concurrency)
         self._asems: dict[int, asyncio.Semaphore] = {}
         self._lock = threading.Lock()
@@ -411,6 +424,8 @@ class LLMJudge:
                 text = str(refusal)
         except (AttributeError, IndexError, TypeError):
             text = None
+        if isinstance(text, str) and len(text) > MAX_REPLY_CHARS:  # read no further than a verdict can need
+            text, finish = text[:MAX_REPLY_CHARS], "length"
         self._log(LLMCall(model=self.model, question_id=ctx.question.id, purpose=req.purpose, status="ok",
                           prompt_tokens=pt, completion_tokens=ct, cost_usd=cost, duration_ms=ms))
         return _Reply(text=text, finish_reason=finish)
@@ -468,8 +483,8 @@ class LLMJudge:
         common = {"judge": self.name, "model": self.model, "prompt_version": PROMPT_VERSION, "usage": usage}
         good = [s.output for s in samples if s.output is not None]
         if not good:
-            return Verdict.ungraded(ctx.question.id, samples[0].error or "judge failed", **common)
-        verdict = _assemble(ctx, good, common)
+            return redact_verdict(Verdict.ungraded(ctx.question.id, samples[0].error or "judge failed", **common))
+        verdict = redact_verdict(_assemble(ctx, good, common, self._offline))
         if len(good) < len(samples):
             failed = len(samples) - len(good)
             verdict.flags.append(Flag(kind="sample_spread", detail=f"{failed} of {len(samples)} samples failed"))
@@ -484,7 +499,8 @@ class LLMJudge:
 # --- scoring rules (pure functions, so tests and benchmarks can call them directly) -----------
 
 
-def _assemble(ctx: _Context, outputs: list[JudgeOutput], common: dict) -> Verdict:
+def _assemble(ctx: _Context, outputs: list[JudgeOutput], common: dict, offline_judge: Any) -> Verdict:
+    from rubrics.llm.crosscheck import Case, cross_check
     from rubrics.manipulation import detect_manipulation, strip_manipulation
 
     rubric = ctx.rubric
@@ -523,8 +539,10 @@ def _assemble(ctx: _Context, outputs: list[JudgeOutput], common: dict) -> Verdic
     if reported and not any(f.kind == "manipulation" for f in flags):
         flags.append(Flag(kind="manipulation", detail=f"reported by the judge: {reported[0][:200]}"))
 
-    if any(f.kind in ("manipulation", "keyword_stuffing") for f in flags):
-        key_points, misconceptions = _cap_to_offline(ctx, key_points, misconceptions, flags)
+    offline = offline_judge.grade(ctx.question, ctx.answer)
+    checked = cross_check(Case(ctx.question, rubric, ctx.answer, key_points, misconceptions, offline, flags))
+    key_points, misconceptions = checked.key_points, checked.misconceptions
+    flags += checked.flags
 
     holistics = [o.holistic_score for o in outputs if o.holistic_score is not None]
     holistic = round(statistics.median(holistics), 2) if holistics else None
@@ -577,35 +595,6 @@ def _verified_misconceptions(rubric: Rubric, out: JudgeOutput, haystacks: list[s
             continue
         hits.append(MisconceptionHit(id=m.id, text=m.text.en, penalty=m.penalty, evidence=h.evidence))
     return hits
-
-
-def _cap_to_offline(ctx: _Context, key_points: list[KeyPointVerdict], misconceptions: list[MisconceptionHit],
-                    flags: list[Flag]) -> tuple[list[KeyPointVerdict], list[MisconceptionHit]]:
-    """No point may get more credit than the offline judge finds, whatever the model says."""
-    from rubrics.offline import OfflineJudge
-
-    offline = OfflineJudge().grade(ctx.question, ctx.answer)
-    off = {kp.id: kp.credit for kp in offline.key_points}
-    capped = []
-    lowered = 0
-    for kp in key_points:
-        ceiling = off.get(kp.id, Credit.none)
-        if CREDIT_VALUE[kp.credit.value] > CREDIT_VALUE[ceiling.value]:
-            lowered += 1
-            kp = kp.model_copy(update={
-                "credit": ceiling,
-                "evidence": kp.evidence if ceiling is not Credit.none else None,
-                "rationale": f"[capped at the offline judge's coverage: answer flagged] {kp.rationale or ''}".strip(),
-            })
-        capped.append(kp)
-    merged = list(misconceptions)
-    for m in offline.misconceptions:
-        if all(x.id != m.id for x in merged):
-            merged.append(m)
-    if lowered:
-        first = next(f for f in flags if f.kind in ("manipulation", "keyword_stuffing"))
-        first.detail = f"{first.detail}; credit capped at the offline judge's coverage on {lowered} key point(s)"
-    return capped, merged
 
 
 def _found(evidence: str, haystacks: list[str]) -> bool:
@@ -668,3 +657,8 @@ def _retry_after(e: Exception) -> float | None:
             continue
     return None
 
+
+
+def _describe(e: Exception, attempts: int) -> str:
+    """The failure in one line (``rubrics.llm.errors``), with any secret the provider echoed removed."""
+    return redact(describe_error(e, attempts))

@@ -15,6 +15,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from rubrics.limits import MAX_FEEDBACK_CHARS, MAX_NOTE_CHARS, clip
+from rubrics.untrusted import strip_controls
+
 
 class OutputError(ValueError):
     """The reply is unusable; ``str()`` says why in words a model can act on."""
@@ -288,9 +291,9 @@ def _validate(data: dict, point_ids: list[str], misconception_ids: list[str], *,
         ev = item.get("evidence")
         if isinstance(ev, list):
             ev = " ".join(str(x) for x in ev)
-        fixed["evidence"] = ev if isinstance(ev, str) and ev.strip() else None
-        if fixed.get("rationale") is not None and not isinstance(fixed["rationale"], str):
-            fixed["rationale"] = str(fixed["rationale"])
+        fixed["evidence"] = clip(ev, MAX_NOTE_CHARS) if isinstance(ev, str) and ev.strip() else None
+        if fixed.get("rationale") is not None:
+            fixed["rationale"] = clip(strip_controls(str(fixed["rationale"])), MAX_NOTE_CHARS)
         points[pid] = fixed
     missing = [pid for pid in point_ids if pid not in points]
     if missing:
@@ -313,7 +316,7 @@ def _validate(data: dict, point_ids: list[str], misconception_ids: list[str], *,
             present = item.get("present", True)
             if mid and present not in (False, "false", "no") and mid not in hits:
                 ev = item.get("evidence")
-                hits[mid] = {"id": mid, "evidence": ev if isinstance(ev, str) and ev.strip() else None}
+                hits[mid] = {"id": mid, "evidence": clip(ev, MAX_NOTE_CHARS) if isinstance(ev, str) and ev.strip() else None}
     holistic = data.get("holistic_score", data.get("score"))
     try:
         holistic = float(holistic) if holistic is not None else None
@@ -333,8 +336,8 @@ def _validate(data: dict, point_ids: list[str], misconception_ids: list[str], *,
                 "key_points": [points[pid] for pid in point_ids],
                 "misconceptions": list(hits.values()),
                 "holistic_score": holistic,
-                "feedback": feedback if isinstance(feedback, str) else "",
-                "manipulation": str(manip) if manip is not None else None,
+                "feedback": clip(strip_controls(feedback), MAX_FEEDBACK_CHARS) if isinstance(feedback, str) else "",
+                "manipulation": clip(strip_controls(str(manip)), MAX_NOTE_CHARS) if manip is not None else None,
             }
         )
     except ValidationError as e:  # pragma: no cover - the dict above is built to fit

@@ -20,11 +20,17 @@ PROMPT_VERSION = "grade_v1"
 REPAIR_VERSION = "repair_v1"
 PROMPT_DIR = Path(__file__).parent / "prompts"
 
-# Anything in the answer that could pass for our delimiter, a chat-template token or a role turn.
+# Anything in the answer that could pass for our delimiter, a chat-template token or a role turn:
+# with or without its closing '>' (a model reads '</candidate_answer id="…"' followed by a new line
+# as the end of the block all the same).
 _TAGLIKE = re.compile(
-    r"<\s*/?\s*(?:candidate[_ -]?answer|answer|system|user|assistant|developer|rubric|reference|instructions?|grader|verdict)\b[^>]{0,200}>"
+    r"<\s*/?\s*(?:candidate[_ -]?answer|answer|system|user|assistant|developer|rubric|reference|instructions?|grader|verdict)\b(?:[^<>\n]{0,200}>)?"
     r"|<\|[^|>]{0,40}\|>|\[/?(?:INST|SYS)\]|<</?SYS>>",
     re.IGNORECASE,
+)
+# A line of the answer that copies one of the prompt's own section headers (grade_v1.j2).
+_HEADER = re.compile(
+    r"(?m)^[ \t]*#{1,6}(?=[ \t]*(?:question|reference answer|rubric|misconceptions|candidate answer)\b)", re.IGNORECASE
 )
 
 
@@ -48,8 +54,25 @@ def template_fingerprint(version: str = PROMPT_VERSION) -> str:
 
 
 def neutralize(answer: str) -> str:
-    """Defang delimiter-like text so the answer cannot close its own block or fake a turn."""
-    return _TAGLIKE.sub(lambda m: m.group(0).replace("<", "‹").replace(">", "›").replace("[", "⟦").replace("]", "⟧"), answer)
+    """Defang delimiter-like text so the answer cannot close its own block, fake a turn or start a
+    section of the prompt. Found as a reader sees the text (full-width brackets, zero-width
+    characters inside a tag), so such disguises are defanged too; the rest stays as typed."""
+    from rubrics.manipulation import clean_view
+
+    view, offsets = clean_view(answer)
+    spans = sorted([m.span() for m in _TAGLIKE.finditer(view)] + [m.span() for m in _HEADER.finditer(view)])
+    if not spans:
+        return answer
+    out, pos = [], 0
+    for s, e in spans:
+        start, end = offsets[s], offsets[max(s, e - 1)] + 1
+        if start < pos:
+            continue
+        out.append(answer[pos:start])
+        out.append(view[s:e].replace("<", "‹").replace(">", "›").replace("[", "⟦").replace("]", "⟧").replace("#", "♯"))
+        pos = end
+    out.append(answer[pos:])
+    return "".join(out)
 
 
 def answer_nonce(answer: str) -> str:

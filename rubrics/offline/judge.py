@@ -65,6 +65,7 @@ are flagged and masked out before grading, so they can neither add nor remove po
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -744,7 +745,8 @@ def _feedback(lang: str, kps: list[KeyPointVerdict], points: list[_Point], hits:
 
 class OfflineJudge:
     """Rubric matching without a model. Deterministic: the same answer always gets the same verdict,
-    which is what makes it usable as the LLM judge's cross-check."""
+    which is what makes it usable as the LLM judge's cross-check. Thread-safe: one instance may
+    grade from many threads at once (the interviewer's pool, the LLM judge's cross-check)."""
 
     name = "offline"
     model: str | None = None
@@ -752,19 +754,22 @@ class OfflineJudge:
 
     def __init__(self) -> None:
         self._cache: OrderedDict[int, tuple[Question, _Compiled]] = OrderedDict()
+        self._lock = threading.Lock()  # the LRU's reorder and eviction race between grading threads
 
     def _compiled(self, question: Question) -> _Compiled:
         # Keyed by identity (kept alive in the entry, so the id cannot be reused): the interviewer
         # grades the same Question object many times, and compiling runs jieba over the rubric.
         key = id(question)
-        hit = self._cache.get(key)
-        if hit is not None and hit[0] is question:
-            self._cache.move_to_end(key)
-            return hit[1]
-        comp = _compile(question)
-        self._cache[key] = (question, comp)
-        if len(self._cache) > _CACHE_SIZE:
-            self._cache.popitem(last=False)
+        with self._lock:
+            hit = self._cache.get(key)
+            if hit is not None and hit[0] is question:
+                self._cache.move_to_end(key)
+                return hit[1]
+        comp = _compile(question)  # outside the lock: two threads may compile one question, harmlessly
+        with self._lock:
+            self._cache[key] = (question, comp)
+            if len(self._cache) > _CACHE_SIZE:
+                self._cache.popitem(last=False)
         return comp
 
     def grade(self, question: Question, answer: str) -> Verdict:
