@@ -250,9 +250,8 @@ def m004_drafts(conn: sqlite3.Connection) -> None:
 def m005_judge_checks(conn: sqlite3.Connection) -> None:
     """Results of ``interviewer judge check``, by the judge's identity (model, endpoint, prompt
     version), so ``start``, ``drill`` and the report can say whether the judge in use was checked."""
-    conn.executescript(
-        """
-        CREATE TABLE judge_checks (
+    run_script(conn, """
+        CREATE TABLE IF NOT EXISTS judge_checks (
             id INTEGER PRIMARY KEY,
             model TEXT NOT NULL,
             endpoint TEXT,
@@ -261,6 +260,6 @@ def m005_judge_checks(conn: sqlite3.Connection) -> None:
             trusted INTEGER NOT NULL,
             result_json TEXT NOT NULL
         );
-        CREATE INDEX judge_checks_identity ON judge_checks(model, endpoint, prompt_version);
+        CREATE INDEX IF NOT EXISTS judge_checks_identity ON judge_checks(model, endpoint, prompt_version);
         """
     )

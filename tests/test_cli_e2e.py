@@ -34,7 +34,7 @@ def answers_file(tmp_path: Path, lines: list[dict]) -> Path:
 def one_line_error(proc) -> str:
     assert proc.returncode != 0
     assert "Traceback" not in proc.stderr and "Traceback" not in proc.stdout
-    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    lines = [ln for ln in judge_notes_removed(proc.stderr) if ln.strip()]
     assert len(lines) == 1, proc.stderr
     assert lines[0].startswith("error: ")
     return lines[0]
