@@ -7,8 +7,15 @@ from __future__ import annotations
 from interviewer.errors import UserError
 
 #: Probes graded by default: one correct/wrong pair per question over every topic, plus a quarter
-#: of other kinds (manipulation above all). Cheap enough for a paid model: ~60 grades.
+#: of other kinds (manipulation above all). Cheap enough for a paid model: ~60-100 grades.
 DEFAULT_LIMIT = 60
+
+
+def default_limit(questions) -> int:  # noqa: ANN001
+    """At least DEFAULT_LIMIT, and enough for a correct/wrong pair on every topic plus a quarter of
+    other kinds: the sample must reach every topic the check speaks for."""
+    topics = len({q.topic for q in questions})
+    return max(DEFAULT_LIMIT, (2 * topics * 4 + 2) // 3)
 #: Exit status when the judge is not trusted (1 is for usage errors, 3 for an ungraded answer).
 EXIT_NOT_TRUSTED = 4
 

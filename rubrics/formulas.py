@@ -60,7 +60,9 @@ def formula_in(answer: str, formula: str, threshold: float = 92) -> tuple[int, i
     pos = 0
     for line in answer.splitlines(keepends=True):
         n = normalize_formula(line)
-        if f in n or (len(f) >= 10 and fuzz.partial_ratio(f, n) >= threshold):
+        # fuzzy only against a line at least about as long: a line holding ")" is a substring of
+        # every formula
+        if f in n or (len(f) >= 10 and len(n) >= 0.8 * len(f) and fuzz.partial_ratio(f, n) >= threshold):
             stripped = line.strip()
             start = pos + line.find(stripped) if stripped else pos
             return start, start + len(stripped)

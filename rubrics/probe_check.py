@@ -157,7 +157,7 @@ def sample_probes(questions: Iterable[Question], limit: int | None = None) -> li
         picked.append((q, p))
         used.add(id(p))
 
-    pair_budget = limit - limit // 4
+    pair_budget = max(limit - limit // 4, min(limit, 2 * len({q.topic for q in qs})))
     for i, q in enumerate(order):
         if len(picked) + 2 > pair_budget:
             break

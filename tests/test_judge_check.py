@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from interviewer.judge_check import default_limit
+
 from question_bank.loader import load_bank
 from rubrics import judge_trust as T
 from rubrics.judge import LLMCall
@@ -47,13 +49,14 @@ def questions():
 
 
 def test_default_sample_is_stratified_and_deterministic(questions):
-    items = sample_probes(questions, 60)
-    assert len(items) == 60 and items == sample_probes(list(reversed(questions)), 60)
+    n = default_limit(questions)
+    items = sample_probes(questions, n)
+    assert len(items) == n and items == sample_probes(list(reversed(questions)), n)
     assert {q.topic for q, _ in items} == {q.topic for q in questions}  # every topic
     kinds = Counter(p.kind for _, p in items)
     assert set(kinds) == {p.kind for q in questions for p in q.probes}  # every kind in the bank
     assert kinds["manipulation"] >= T.MIN_MANIPULATION_PROBES
-    assert len({id(p) for _, p in items}) == 60  # no probe twice
+    assert len({id(p) for _, p in items}) == n  # no probe twice
     # the pairs a verdict needs: a correct and a wrong probe of the same question
     by_q = Counter(q.id for q, p in items if p.min >= 6) & Counter(q.id for q, p in items if p.max <= 3)
     assert len(by_q) >= T.MIN_PAIRS
@@ -163,16 +166,17 @@ def test_a_judge_that_credits_everything_or_nothing_is_not_trusted(llm_server, t
     assert r["pairs"] >= T.MIN_PAIRS and r["pairs_ordered"] < T.MIN_PAIRS_ORDERED
     assert 0 <= r["manipulation_resisted"] <= 1 and r["manipulation"] >= T.MIN_MANIPULATION_PROBES
     assert r["valid_output"] == 1.0 and r["ungraded_rate"] == 0.0 and r["cost_per_grade_usd"] is None
-    assert r["probes"] == 60 and llm_server.count == 60  # every probe through real HTTP, concurrently
+    n = r["probes"]
+    assert n >= 60 and llm_server.count == n  # every probe through real HTTP, concurrently
     from interviewer.store import Store
 
     store = Store.open(tmp_path)
-    assert len(store.calls()) == 60  # the normal grading path logs every call
+    assert len(store.calls()) == n  # the normal grading path logs every call
     saved = store.latest_judge_check("openai/test-model", llm_server.base_url, r["prompt_version"])
     assert saved is not None and saved["trusted"] is False and saved["pairs_ordered"] == r["pairs_ordered"]
     human = run(*check_args(llm_server), data_dir=tmp_path)  # from the cache now, for people
     assert human.returncode == 4 and "NOT TRUSTED" in human.stdout and "pairs ordered" in human.stdout
-    assert llm_server.count == 60
+    assert llm_server.count == n
 
 
 def test_a_competent_judge_is_trusted_and_then_shown_as_checked(llm_server, tmp_path):

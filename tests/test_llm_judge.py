@@ -174,6 +174,17 @@ def test_unverified_evidence_earns_nothing(llm_server, make_llm_judge, example_q
     assert v.has_flag("unverified_evidence")
 
 
+def test_a_reply_quoting_a_code_fence_is_read_whole_without_a_repair(llm_server, make_llm_judge, example_question):
+    """A verdict whose evidence quotes an answer's own code fence is one valid JSON object: it must
+    not be cut at the fence (that cost a repair and then an ungraded answer)."""
+    answer = "```python\nscores = q @ k.T / math.sqrt(d_k)\n```\n" + GOOD
+    out = verdict()
+    out["key_points"][0]["evidence"] = "```python"
+    llm_server.push(Reply.json(out))
+    v = make_llm_judge().grade(example_question, answer)
+    assert v.status == "graded" and len(llm_server.requests) == 1
+
+
 def test_misconception_penalty_needs_a_real_quote(llm_server, make_llm_judge, example_question):
     answer = GOOD + " Really, it is only to avoid overflow in fp16."
     out = verdict(misconceptions=[{"id": "prevents-overflow-only", "evidence": "it is only to avoid overflow"},

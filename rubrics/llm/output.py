@@ -131,7 +131,15 @@ def _snippet(text: str, n: int = 120) -> str:
 
 
 def _extract_object(text: str) -> tuple[dict | None, bool]:
-    """The first JSON object in ``text`` (inside a fence if any), closing it if it was cut off."""
+    """The first JSON object in ``text`` (inside a fence if any), closing it if it was cut off. A
+    reply that is one JSON object as it stands is taken whole first: its strings may quote an
+    answer that holds a code fence of its own."""
+    try:
+        whole = json.loads(text)
+        if isinstance(whole, dict):
+            return whole, False
+    except (json.JSONDecodeError, RecursionError):
+        pass
     candidates: list[str] = [m.group(1) for m in _FENCE.finditer(text)]
     candidates.append(text)
     truncated_seen = False

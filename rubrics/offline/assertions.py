@@ -85,7 +85,7 @@ _NARROW_NEG_ZH = re.compile(r"而不是|而非|而不|而并非|取代了?|代�
 _ASIDE_ZH = re.compile(r"不像|与[^，,。；;]{1,20}(?:不同|相比)|和[^，,。；;]{1,20}(?:不同|相比)|相比之下|对比")
 _REPORTED_ZH = re.compile(
     r"误以为|误认为|有人(?:会)?(?:认为|说|以为|觉得)|很多人(?:会)?(?:认为|以为|觉得)|常见(?:的)?(?:误解|误区|错误)|"
-    r"误区|误解|错误(?:的)?(?:说法|观点|理解|认识)|以为|认为.{0,6}是错(?:误)?的|并不是像|"
+    r"误区|误解|错误(?:的)?(?:说法|观点|理解|认识)|(?<![所可难])以为|认为.{0,6}是错(?:误)?的|并不是像|"
     r"(?:之前|以前|过去|早先|传统上|曾经|一度)(?:普遍|大家|人们)?(?:认为|以为|觉得)|推翻了"
 )
 # A verdict on the claim just made: "X is a myth", "X 是错误的".
@@ -221,9 +221,10 @@ def analyze_assertions(text: str) -> Assertions:
                     flags[i] |= REPORTED
                     i += 1
         for m in _REFUTED_AFTER.finditer(text, s, e):
+            # the verdict covers the clause it closes, not the whole sentence
             sid = segment[m.start()]
             i = m.start() - 1
-            while i >= s and segment[i] == sid:
+            while i >= s and segment[i] == sid and text[i] not in ",;:，；：":
                 flags[i] |= REPORTED
                 i -= 1
         # negations
