@@ -189,7 +189,7 @@ def test_terminal_interview_keeps_typing_through_a_full_disk_and_saves_when_spac
     term.keys("C-d")
     term.wait(r"⚠ answer NOT saved \(database or disk is full\)")
     def clock() -> str:
-        return re.findall(r"⏱ (\d\d:\d\d) left", term.screen())[-1]
+        return re.findall(r"⏱ question (\d\d:\d\d)", term.screen())[-1]
 
     first = clock()
     wait_for(lambda: clock() != first, what="the clock to keep running")
