@@ -138,3 +138,27 @@ def test_new_rules_plug_in(example_question):
     credit = {kp.id: kp.credit for kp in out.key_points}
     assert credit["restores-unit-variance"] is Credit.partial
     assert "contradicted later" in out.flags[0].detail
+
+
+def test_a_point_the_answer_contradicts_is_not_credited_by_a_fooled_model(llm_server, make_llm_judge):
+    """Issue 10: "LoRA fine-tunes all weights" got 10/10 from a fooled model. The offline judge sees
+    the contradiction; the model's credit for that point is capped and the disagreement flagged."""
+    from question_bank.models import KeyPoint, Question, Rubric, Terms, Text
+
+    def kp(id_: str, text: str, paraphrases: list[str], contradictions: list[str] = ()) -> KeyPoint:
+        return KeyPoint(id=id_, text=Text(en=text), paraphrases=Terms(en=paraphrases),
+                        contradictions=Terms(en=list(contradictions)))
+
+    q = Question(id="t-lora", topic="peft", difficulty="easy", text=Text(en="How does LoRA work?"),
+                 reference_answer=Text(en="LoRA freezes W0 and learns a low-rank update BA that can be merged."),
+                 rubric=Rubric(key_points=[
+                     kp("frozen", "LoRA freezes the pretrained weights", ["LoRA freezes the pretrained weights"],
+                        ["LoRA updates all the weights"]),
+                     kp("merge", "BA can be merged into W0", ["BA can be merged into the weights"]),
+                 ]))
+    llm_server.set_default(gullible)  # every point full, the first sentence quoted as evidence
+    v = make_llm_judge().grade(q, "LoRA updates all the weights of the model. BA can be merged into the weights.")
+    frozen = next(k for k in v.key_points if k.id == "frozen")
+    assert frozen.credit is Credit.none  # its evidence is the sentence asserting the opposite
+    assert v.has_flag("judge_disagreement") and "opposite" in next(f.detail for f in v.flags if f.kind == "judge_disagreement")
+    assert v.score <= 5.0

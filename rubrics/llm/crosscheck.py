@@ -15,7 +15,10 @@ rule below compares the two and caps the model's per-point credit where the answ
   that the model did not report -> its penalty applies, and no point is credited on the words that
   state it;
 * ``reused_span``: one quote is the evidence for several points and holds none of the terms of
-  some of them -> those lose the credit.
+  some of them -> those lose the credit;
+* ``contradicted``: the offline judge (confident) finds the answer asserting the opposite of a
+  point the model credits -> that point is partial at most, nothing when the model's evidence is
+  the contradicting sentence.
 
 Every cap lowers credit, never raises it, and all of them are reported in one
 ``judge_disagreement`` flag, which the report shows. ``cross_check`` takes the model's points and
@@ -205,7 +208,40 @@ def reused_span(case: Case) -> Finding | None:
     return Finding("reused_span", caps) if caps else None
 
 
-RULES: list[Rule] = [no_content, off_topic, flagged, asserted_misconception, reused_span]
+#: The offline judge's own confidence below which its contradictions do not cap the model.
+CONTRADICTION_CONFIDENCE = 0.6
+#: Contradictions inferred from a denial or a different number are too weak to overrule a model.
+_WEAK_CONTRADICTIONS = ("denies it", "states a different value")
+
+
+def contradicted(case: Case) -> Finding | None:
+    """The offline judge finds the answer asserting the opposite of a point (a rubric contradiction,
+    or a misconception that denies it) and the model credits that point anyway: a fooled model gave
+    "LoRA fine-tunes all weights" full marks for "W0 is frozen". The point is capped at partial, and
+    at nothing when the model's own evidence is the sentence that asserts the opposite."""
+    if (case.offline.confidence or 0.0) < CONTRADICTION_CONFIDENCE:
+        return None
+    hit = {m.id for m in case.offline.misconceptions}
+    denied = {kp.id: kp for kp in case.offline.key_points
+              if kp.contradicted and (kp.misconception in hit or kp.rationale not in _WEAK_CONTRADICTIONS)}
+    for m in case.rubric.misconceptions:
+        if m.id in hit:
+            for pid in m.contradicts:
+                denied.setdefault(pid, next((k for k in case.offline.key_points if k.id == pid), None))  # type: ignore[arg-type]
+    caps = []
+    for kp in case.points:
+        off = denied.get(kp.id)
+        if kp.id not in denied or kp.credit is Credit.none:
+            continue
+        spans = _locate(case.answer, (off.contradiction if off else None) or "")
+        if spans and _overlaps(_locate(case.answer, kp.evidence or ""), spans):
+            caps.append(Cap(kp.id, Credit.none, "its evidence asserts the opposite of the point"))
+        else:
+            caps.append(Cap(kp.id, Credit.partial, "the answer also asserts the opposite of the point"))
+    return Finding("contradicted", caps) if caps else None
+
+
+RULES: list[Rule] = [no_content, off_topic, flagged, asserted_misconception, reused_span, contradicted]
 
 
 # --- text helpers --------------------------------------------------------------------------------
