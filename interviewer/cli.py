@@ -177,7 +177,8 @@ def bank_stats(as_json: JsonOpt = False, bank: BankOpt = None) -> None:
         return
     from rich.table import Table
 
-    table = Table(title=f"{stats['questions']} questions · en {stats['languages']['en']} · zh {stats['languages']['zh']}")
+    kinds = " · ".join(f"{k} {n}" for k, n in stats["kinds"].items())
+    table = Table(title=f"{stats['questions']} questions · en {stats['languages']['en']} · zh {stats['languages']['zh']} · {kinds}")
     for col in ("topic", "easy", "medium", "hard", "total"):
         table.add_column(col, justify="left" if col == "topic" else "right")
     for t, cells in stats["topics"].items():
@@ -189,24 +190,25 @@ def bank_stats(as_json: JsonOpt = False, bank: BankOpt = None) -> None:
 def bank_list(
     topic: TopicOpt = None,
     difficulty: Annotated[Optional[str], typer.Option("--difficulty", "-d", help="easy, medium or hard; default: all.")] = None,
+    kind: Annotated[Optional[str], typer.Option("--kind", "-k", help="concept, numeric, coding or design; default: all.")] = None,
     as_json: JsonOpt = False,
     bank: BankOpt = None,
 ) -> None:
-    """List questions (id, topic, difficulty, text)."""
+    """List questions (id, topic, difficulty, kind, text)."""
     from interviewer.run import load_bank_or_fail
     from question_bank.loader import BankError
     from rubrics.untrusted import strip_controls
 
     b = load_bank_or_fail(bank)
     try:
-        qs = b.select(topic or [], difficulty)
+        qs = b.select(topic or [], difficulty, kind)
     except BankError as e:
         raise UserError(str(e)) from None
     if as_json:
         typer.echo(json.dumps([q.model_dump(mode="json") for q in qs], ensure_ascii=False))
         return
     for q in qs:  # bank text is not ours: no control sequence reaches the terminal, even through a pipe
-        typer.echo(strip_controls(f"{q.id}\t{q.topic}\t{q.difficulty}\t{' '.join(q.text.en.split())}"))
+        typer.echo(strip_controls(f"{q.id}\t{q.topic}\t{q.difficulty}\t{q.kind}\t{' '.join(q.text.en.split())}"))
 
 
 @bank_app.command("show")

@@ -18,7 +18,7 @@ import yaml
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from question_bank.models import DIFFICULTIES, BankFile, Question
+from question_bank.models import DIFFICULTIES, QUESTION_KINDS, BankFile, Question
 
 BUILTIN_DIR = Path(__file__).parent / "data"
 BANK_ENV = "INTERVIEWER_BANK"
@@ -182,9 +182,10 @@ class Bank:
         return sorted({q.topic for q in self.questions.values()})
 
     def select(
-        self, topics: Sequence[str] = (), difficulty: str | None = None
+        self, topics: Sequence[str] = (), difficulty: str | None = None, kind: str | None = None
     ) -> list[Question]:
-        """Questions on ``topics`` (all when empty) at ``difficulty`` (any when None or 'mixed')."""
+        """Questions on ``topics`` (all when empty) at ``difficulty`` (any when None or 'mixed'), of
+        ``kind`` (any when None)."""
         unknown = [t for t in topics if t not in set(self.topics)]
         if unknown:
             raise BankError(
@@ -192,23 +193,30 @@ class Bank:
             )
         if difficulty not in (None, "mixed", *DIFFICULTIES):
             raise BankError(f"unknown difficulty {difficulty!r}; use easy, medium, hard or mixed")
+        if kind not in (None, *QUESTION_KINDS):
+            raise BankError(f"unknown kind {kind!r}; use {', '.join(QUESTION_KINDS)}")
         wanted = set(topics)
         return [
             q
             for q in self.questions.values()
             if (not wanted or q.topic in wanted)
             and (difficulty in (None, "mixed") or q.difficulty == difficulty)
+            and (kind is None or q.kind == kind)
         ]
 
     def stats(self) -> dict:
         topics: dict[str, dict[str, int]] = {}
         langs = {"en": 0, "zh": 0}
+        kinds = {k: 0 for k in QUESTION_KINDS}
         for q in self.questions.values():
             cell = topics.setdefault(q.topic, {d: 0 for d in DIFFICULTIES})
             cell[q.difficulty] += 1
             langs["en"] += 1
             langs["zh"] += 1 if q.text.zh else 0
-        return {"questions": len(self.questions), "topics": dict(sorted(topics.items())), "languages": langs}
+            kinds[q.kind] += 1
+        return {"questions": len(self.questions), "topics": dict(sorted(topics.items())), "languages": langs,
+                "kinds": kinds, "probes": sum(len(q.probes) for q in self.questions.values()),
+                "follow_ups": sum(len(q.follow_ups) for q in self.questions.values())}
 
 
 def bank_paths(extra: Iterable[str | Path] = (), include_builtin: bool = True) -> list[Path]:
