@@ -133,11 +133,15 @@ def check_interview_options(lang: str, minutes: float | None) -> None:
         raise UserError("--minutes must be positive")
 
 
-def plan_minutes(qbank, plan: list[str], minutes: float | None) -> float:  # noqa: ANN001
-    """The interview's length: as asked, or 3/5/8 minutes per easy/medium/hard question."""
-    from interviewer.session import MINUTES_BY_DIFFICULTY
+def plan_minutes(qbank, plan: list[str], minutes: float | None, follow_ups: int = 0) -> float:  # noqa: ANN001
+    """The interview's length: as asked, or 3/5/8 minutes per easy/medium/hard question plus what
+    its follow-ups add (1/1.5/2 minutes each)."""
+    from interviewer.session import FOLLOW_UP_SECONDS, MINUTES_BY_DIFFICULTY
 
-    return minutes or sum(MINUTES_BY_DIFFICULTY[qbank.get(q).difficulty] for q in plan)
+    if minutes:
+        return minutes
+    return sum(MINUTES_BY_DIFFICULTY[d] + follow_ups * FOLLOW_UP_SECONDS[d] / 60
+               for d in (qbank.get(q).difficulty for q in plan))
 
 
 def grader_workers(judge) -> int:  # noqa: ANN001
@@ -190,7 +194,8 @@ def run_interview(store, qbank, session, judge, scripted=None) -> None:  # noqa:
         judge.start()  # now, behind the first question
     grader = BackgroundGrader(store, judge, workers=grader_workers(judge), on_graded=status.note_verdict if status else None)
     try:
-        outcome = run_session(store, qbank, session, source, grader)
+        outcome = run_session(store, qbank, session, source, grader, phrase=follow_up_phraser(judge),
+                              warm_up=scripted is None)
         if grader.pending():
             with out.status(f"Grading the last {plural(grader.pending(), 'answer')}…"):
                 grader.wait()
@@ -208,6 +213,28 @@ def run_interview(store, qbank, session, judge, scripted=None) -> None:  # noqa:
     report = finish_report(store, qbank, outcome.session, out)
     if report_grading_problems(store, report) and not report.graded:
         raise typer.Exit(EXIT_UNGRADED)
+
+
+def follow_up_phraser(judge):  # noqa: ANN001, ANN201
+    """With an LLM judge (and ``phrase_follow_ups`` left on in config.toml), a model words each
+    follow-up after the candidate's answer; None otherwise. A judge still loading is not waited for:
+    that follow-up keeps the bank's wording."""
+    from interviewer.config import load_config
+    from interviewer.judge_loader import LazyJudge
+
+    if judge.name == "offline" or not load_config().interview.phrase_follow_ups:
+        return None
+
+    def phrase(question, follow_up, answer, lang):  # noqa: ANN001, ANN202
+        model = judge.judge(timeout=0) if isinstance(judge, LazyJudge) else judge
+        if model is None or not hasattr(model, "model"):
+            return None
+        from rubrics.llm.follow_up import phrase_follow_up
+
+        text = phrase_follow_up(model, question, follow_up, answer, lang)
+        return (text, model.model) if text else None
+
+    return phrase
 
 
 def finish_report(store, qbank, session, out):  # noqa: ANN001, ANN201

@@ -1,8 +1,9 @@
-"""The session loop: ask, persist, grade in the background, move on.
+"""The session loop: ask, persist, grade in the background, dig in with follow-ups, move on.
 
 Order of events for every answer is fixed: the text is committed to SQLite first, then handed to
 the background grader. A crash at any point therefore loses no submitted answer, and ``resume``
-picks up at the first position without an answer and grades whatever was left ungraded.
+picks up at the first position without an answer (or inside the follow-up that was open) and
+grades whatever was left ungraded. Follow-ups are ``interviewer.follow_ups``.
 """
 
 from __future__ import annotations
@@ -17,14 +18,31 @@ from datetime import datetime, timezone
 from typing import Protocol
 
 from interviewer.store import Store
+from interviewer.follow_ups import FollowUps, Phraser, grade_left_over
 from question_bank.loader import Bank
 from question_bank.models import Question
-from reports.records import AnswerEnd, AnswerRecord, SessionRecord, SessionSettings
+from reports.records import AnswerEnd, AnswerRecord, FollowUpRecord, SessionRecord, SessionSettings
 from rubrics.judge import Judge, grade_answer
 from rubrics.verdict import Verdict
 
 #: Per-question time by difficulty, in minutes, before the interview's total budget caps it.
 MINUTES_BY_DIFFICULTY = {"easy": 3.0, "medium": 5.0, "hard": 8.0}
+#: Seconds each follow-up adds to its question's clock, by difficulty: follow-ups share the
+#: question's time and get this allowance on top (scaled like the rest when --minutes is given).
+FOLLOW_UP_SECONDS = {"easy": 60.0, "medium": 90.0, "hard": 120.0}
+
+
+@dataclass
+class FollowUpAsk:
+    """A follow-up as the UI shows it: the thread so far, then the follow-up."""
+
+    number: int  # 1 for the first follow-up of the question
+    planned: int  # follow-ups per question in this interview
+    level: str
+    text: str
+    seconds_added: float  # what it added to the question's clock
+    #: (what was asked, what was answered) before this follow-up, the main question first
+    thread: list[tuple[str, str]]
 
 
 @dataclass
@@ -40,6 +58,8 @@ class Turn:
     draft: str = ""  # text typed before an interruption, to continue from
     #: The UI calls this every few seconds, with the text and the seconds spent so far on this turn.
     save_draft: Callable[[str, float], None] | None = None
+    follow_up: FollowUpAsk | None = None  # set when this turn is a follow-up of ``question``
+    follow_ups_planned: int = 0  # how many follow-ups may follow the main answer
 
 
 @dataclass
@@ -78,16 +98,25 @@ class BackgroundGrader:
         self._futures: list[Future] = []
         self._lock = threading.Lock()
 
-    def submit(self, record: AnswerRecord, question: Question) -> Future:
+    def submit(self, record: AnswerRecord | FollowUpRecord, question: Question) -> Future:
+        """Grade a main answer, or a follow-up's answer against ``question`` (the follow-up as a
+        question of its own), off this thread."""
         fut = self._pool.submit(self._grade, record, question)
         with self._lock:
             self._futures.append(fut)
         return fut
 
-    def _grade(self, record: AnswerRecord, question: Question) -> Verdict:
-        verdict = grade_answer(self.judge, question, record.answer)
+    def grade_now(self, record: AnswerRecord, question: Question) -> Verdict:
+        """Grade on this thread and save, for a verdict needed at once (choosing a follow-up)."""
+        return self._grade(record, question)
+
+    def _grade(self, record: AnswerRecord | FollowUpRecord, question: Question) -> Verdict:
+        verdict = grade_answer(self.judge, question, record.answer or "")
         assert record.id is not None
-        self.store.save_verdict(record.id, verdict)
+        if isinstance(record, FollowUpRecord):
+            self.store.save_follow_up_verdict(record.id, verdict)
+        else:
+            self.store.save_verdict(record.id, verdict)
         record.verdict = verdict
         if self.on_graded:
             self.on_graded(record, verdict)
@@ -107,12 +136,19 @@ class BackgroundGrader:
         self._pool.shutdown(wait=wait, cancel_futures=not wait)
 
 
+def plan_clock(questions: list[Question], settings: SessionSettings) -> tuple[list[float], list[float]]:
+    """(seconds per main question, seconds each of its follow-ups adds): proportional to
+    difficulty, a question and its follow-ups together summing to the interview's minutes."""
+    n = settings.follow_ups
+    weights = [MINUTES_BY_DIFFICULTY[q.difficulty] * 60 + n * FOLLOW_UP_SECONDS[q.difficulty] for q in questions]
+    scale = settings.minutes * 60 / sum(weights) if weights else 1.0
+    return ([MINUTES_BY_DIFFICULTY[q.difficulty] * 60 * scale for q in questions],
+            [FOLLOW_UP_SECONDS[q.difficulty] * scale for q in questions])
+
+
 def plan_allowances(questions: list[Question], settings: SessionSettings) -> list[float]:
-    """Seconds per question: proportional to difficulty, summing to the interview's minutes."""
-    weights = [MINUTES_BY_DIFFICULTY[q.difficulty] for q in questions]
-    total = settings.minutes * 60
-    scale = total / sum(weights) if weights else 1.0
-    return [w * scale for w in weights]
+    """Seconds per main question (see ``plan_clock``)."""
+    return plan_clock(questions, settings)[0]
 
 
 @dataclass
@@ -130,62 +166,87 @@ def run_session(
     source: AnswerSource,
     grader: BackgroundGrader,
     clock: Callable[[], float] = time.monotonic,
+    phrase: Phraser | None = None,
+    warm_up: bool = False,
 ) -> Outcome:
-    """Ask every question of the plan that has no answer yet. Returns when the plan is done, the
-    interview's time is up, the candidate finishes early, or the candidate pauses (Ctrl-C)."""
+    """Ask every question of the plan that has no answer yet, each followed by its follow-ups.
+    Returns when the plan is done, the interview's time is up, the candidate finishes early, or the
+    candidate pauses (Ctrl-C). ``phrase`` lets a model word the follow-ups; ``warm_up`` loads what
+    choosing them needs while the first question is answered."""
     settings = session.settings
     questions = [bank.get(qid) for qid in session.plan]
-    allowances = plan_allowances(questions, settings)
-    done = {a.position: a for a in store.answers(session.id)}
+    allowances, extras = plan_clock(questions, settings)
+    done = {a.position: a for a in store.attach_follow_ups(store.answers(session.id))}
     for a in done.values():  # left ungraded by a crash
         if a.verdict is None:
             grader.submit(a, bank.get(a.question_id))
+    grade_left_over(list(done.values()), {q.id: q for q in questions}, grader)
+    digger = FollowUps(store, session, source, grader, len(questions), phrase=phrase, clock=clock,
+                       warm_up=warm_up) if settings.follow_ups else None
     budget = settings.minutes * 60
     elapsed = session.elapsed_seconds
     answered = len(done)
+    last_done = max(done, default=-1)
     finished, paused = True, False
     for pos, q in enumerate(questions):
         if pos in done:
-            continue
-        left = budget - elapsed
-        if left <= 0.5:
-            break
-        draft, used_before = store.get_draft(session.id, pos)  # a paused or interrupted answer
-        # exactly the time that was left at the pause or the last autosave: resuming gives none back
-        allowed = min(allowances[pos] - used_before, left)
-
-        def autosave(text: str, seconds: float, pos: int = pos, before: float = used_before, base: float = elapsed) -> None:
-            store.save_draft(session.id, pos, text, before + seconds)
-            store.update_elapsed(session.id, base + seconds)  # the interview's clock too, for a crash
-
-        turn = Turn(q, pos, len(questions), allowed, left, settings.lang, draft=draft, save_draft=autosave)
-        started = clock()
-        if allowed <= 0.5:  # its time ran out before the interruption: what was typed is the answer
-            reply: Reply | None = Reply(text=draft, seconds_used=max(allowed, 0.0), ended="timed_out")
+            if digger is None or pos != last_done:
+                continue
+            # the thread of the last answer may have been cut short by a pause or a crash
+            elapsed, end = digger.run(done[pos], q, allowances[pos], extras[pos], elapsed)
         else:
-            reply = source.ask(turn)
-        if reply is None:
-            finished = False
-            break
-        used = reply.seconds_used if reply.seconds_used else clock() - started
-        elapsed += used
-        if reply.pause:  # the question stays open: its text and the time spent wait for `resume`
-            store.save_draft(session.id, pos, reply.text, used_before + used)
+            left = budget - elapsed
+            if left <= 0.5:
+                break
+            draft, used_before = store.get_draft(session.id, pos)  # a paused or interrupted answer
+            # exactly the time that was left at the pause or the last autosave: resuming gives none back
+            allowed = min(allowances[pos] - used_before, left)
+
+            def autosave(text: str, seconds: float, pos: int = pos, before: float = used_before, base: float = elapsed) -> None:
+                store.save_draft(session.id, pos, text, before + seconds)
+                store.update_elapsed(session.id, base + seconds)  # the interview's clock too, for a crash
+
+            turn = Turn(q, pos, len(questions), allowed, left, settings.lang, draft=draft, save_draft=autosave,
+                        follow_ups_planned=settings.follow_ups)
+            started = clock()
+            if allowed <= 0.5:  # its time ran out before the interruption: what was typed is the answer
+                reply: Reply | None = Reply(text=draft, seconds_used=max(allowed, 0.0), ended="timed_out")
+            else:
+                reply = source.ask(turn)
+            if reply is None:
+                finished = False
+                break
+            used = reply.seconds_used if reply.seconds_used else clock() - started
+            elapsed += used
+            if reply.pause:  # the question stays open: its text and the time spent wait for `resume`
+                store.save_draft(session.id, pos, reply.text, used_before + used)
+                store.update_elapsed(session.id, elapsed)
+                finished, paused = False, True
+                break
+            record = AnswerRecord(
+                session_id=session.id, position=pos, question_id=q.id, answer=reply.text,
+                seconds_used=round(used_before + used, 2), seconds_allowed=round(used_before + allowed, 2),
+                ended=reply.ended,
+            )
+            store.add_answer(record)  # on disk before anything else happens to it
+            if hasattr(source, "saved"):
+                source.saved(record)
             store.update_elapsed(session.id, elapsed)
+            answered += 1
+            if digger is None or reply.finish or not q.follow_ups or not record.answer.strip():
+                grader.submit(record, q)
+                if reply.finish:
+                    break
+                continue
+            verdict = digger.grade_main(record, q)
+            elapsed, end = digger.run(record, q, allowances[pos], extras[pos], elapsed, verdict)
+        if end == "pause":
             finished, paused = False, True
             break
-        record = AnswerRecord(
-            session_id=session.id, position=pos, question_id=q.id, answer=reply.text,
-            seconds_used=round(used_before + used, 2), seconds_allowed=round(used_before + allowed, 2),
-            ended=reply.ended,
-        )
-        store.add_answer(record)  # on disk before anything else happens to it
-        if hasattr(source, "saved"):
-            source.saved(record)
-        store.update_elapsed(session.id, elapsed)
-        answered += 1
-        grader.submit(record, q)
-        if reply.finish:
+        if end == "out":
+            finished = False
+            break
+        if end in ("finish", "time"):
             break
     session.elapsed_seconds = elapsed
     if finished:

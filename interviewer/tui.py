@@ -1,4 +1,6 @@
-"""The terminal interview: one prompt_toolkit application per question, with a live countdown.
+"""The terminal interview: one prompt_toolkit application per question or follow-up, with a live
+countdown. A follow-up shows the thread so far (the question, your answer, earlier follow-ups and
+answers) above it, scrolled so that the follow-up itself is in view.
 
 When the question's (or the interview's) time runs out, whatever is in the editor is submitted as
 it stands, exactly as a real interviewer would take the answer you have so far. A key that would
@@ -29,7 +31,7 @@ from prompt_toolkit.output import Output, create_output
 from prompt_toolkit.styles import Style
 from prompt_toolkit.widgets import TextArea
 
-from interviewer.session import Reply, Turn
+from interviewer.session import FollowUpAsk, Reply, Turn
 from interviewer.wrap import WordWrap, WrappedText
 from reports import labels
 from reports.labels import plural, value
@@ -56,6 +58,26 @@ TEXT: dict[str, tuple[str, str]] = {
     "timed_out": ("✓ time is up: answer {n} saved as typed; grading in the background",
                   "✓ 时间到：第 {n} 题已按现有内容保存，后台评分中"),
     "skipped": ("✓ question {n} skipped", "✓ 第 {n} 题已跳过"),
+    # follow-ups
+    "follow_up": ("Question {n}/{total} · follow-up {k}/{planned}", "第 {n}/{total} 题 · 追问 {k}/{planned}"),
+    "interviewer": ("Interviewer: ", "面试官："),
+    "you": ("You: ", "你："),
+    "asks_follow_up": ("Follow-up {k}: ", "追问 {k}："),
+    "no_answer": ("(no answer)", "（未作答）"),
+    "above_thread": ("── PgUp ↑ for the question and your answer ", "── PgUp ↑ 查看题目和你的回答 "),
+    "clock_follow_up": ("⏱ follow-up {q} (incl. +{added} for it) · interview {all} · {count}",
+                        "⏱ 本追问剩余 {q}（含追加的 {added}）· 整场剩余 {all} · {count}"),
+    "confirm_empty_follow_up": ("Nothing typed: skip this follow-up? It counts 0 in the question's score and the "
+                                "interview moves on. y: skip · any other key: keep answering",
+                                "还没有作答：跳过这个追问吗？它在本题得分中记 0 分，面试进入下一题。y：跳过 · 其他任意键：继续作答"),
+    "confirm_skip_follow_up": ("Skip with an answer typed? It is submitted and graded as it stands, and the interview "
+                               "moves on. y: submit and move on · any other key: keep answering",
+                               "已经写了回答：跳过的话会按现有内容提交并评分，面试进入下一题。y：提交并进入下一题 · 其他任意键：继续作答"),
+    "saved_follow_up": ("✓ follow-up {k} of question {n} saved; grading in the background",
+                        "✓ 第 {n} 题的追问 {k} 已保存，后台评分中"),
+    "timed_out_follow_up": ("✓ time is up: follow-up {k} of question {n} saved as typed; grading in the background",
+                            "✓ 时间到：第 {n} 题的追问 {k} 已按现有内容保存，后台评分中"),
+    "skipped_follow_up": ("✓ follow-up {k} of question {n} skipped", "✓ 第 {n} 题的追问 {k} 已跳过"),
 }
 
 STYLE = Style.from_dict(
@@ -70,6 +92,9 @@ STYLE = Style.from_dict(
         "confirm": "ansiyellow reverse bold",
         "question": "",
         "rule": "ansibrightblack",
+        "who": "bold",
+        "thread": "ansibrightblack",
+        "follow-up": "bold",
     }
 )
 
@@ -103,6 +128,16 @@ def _mmss(seconds: float) -> str:
     return f"{seconds // 60:02d}:{seconds % 60:02d}"
 
 
+def _thread(fu: FollowUpAsk, lang: str) -> list[tuple[str, str]]:
+    """The exchange so far, then the follow-up being asked."""
+    out: list[tuple[str, str]] = []
+    for i, (asked, answered) in enumerate(fu.thread):
+        who = t("interviewer", lang) if i == 0 else t("asks_follow_up", lang, k=i)
+        out += [("class:who", who), ("class:thread", asked + "\n"),
+                ("class:who", t("you", lang)), ("class:thread", (answered.strip() or t("no_answer", lang)) + "\n")]
+    return [*out, ("class:who", t("asks_follow_up", lang, k=fu.number)), ("class:follow-up", fu.text)]
+
+
 class StatusLine(Protocol):
     """What the screen shows under the clock (interviewer.judge_loader.JudgeStatus)."""
 
@@ -132,11 +167,14 @@ class TerminalAnswers:
         from prompt_toolkit.formatted_text import FormattedText
 
         key = record.ended if record.ended in ("timed_out", "skipped") else "saved"
-        print_formatted_text(FormattedText([("ansigreen", " " + t(key, self.lang, n=record.position + 1) + "\n")]),
-                             output=self.output)
+        number = getattr(record, "number", None)  # a follow-up's
+        text = t(key + "_follow_up", self.lang, n=record.position + 1, k=number) if number else \
+            t(key, self.lang, n=record.position + 1)
+        print_formatted_text(FormattedText([("ansigreen", " " + text + "\n")]), output=self.output)
 
     def ask(self, turn: Turn) -> Reply:
         q = turn.question
+        fu = turn.follow_up
         lang = self.lang = turn.lang
         started = time.monotonic()
         deadline = started + turn.seconds_allowed
@@ -151,25 +189,31 @@ class TerminalAnswers:
             return Reply(text=editor.text, seconds_used=time.monotonic() - started, ended=ended, **kw)  # type: ignore[arg-type]
 
         def header() -> list[tuple[str, str]]:
-            meta = " · ".join(x for x in (q.topic, q.subtopic, value(q.difficulty, lang)) if x)
-            return [("class:header", " " + t("question", lang, n=turn.position + 1, total=turn.total) + " "),
-                    ("class:meta", " " + meta)]
+            level = value(fu.level, lang).replace("_", " ") if fu else ""
+            meta = " · ".join(x for x in (q.topic, q.subtopic, value(q.difficulty, lang), level) if x)
+            title = (t("follow_up", lang, n=turn.position + 1, total=turn.total, k=fu.number, planned=fu.planned) if fu
+                     else t("question", lang, n=turn.position + 1, total=turn.total))
+            return [("class:header", " " + title + " "), ("class:meta", " " + meta)]
 
-        question = WrappedText(lambda: [("class:question", q.text.get(lang))])
+        question = WrappedText(lambda: _thread(fu, lang) if fu else [("class:question", q.text.get(lang))])
+        if fu:
+            question.scroll(1_000_000)  # the follow-up, at the end of the thread, in view first
 
         def rule() -> list[tuple[str, str]]:
             if question.hidden_below:
                 return [("class:status", t("more", lang))]
             if question.hidden_above:
-                return [("class:rule", t("above", lang))]
+                return [("class:rule", t("above_thread" if fu else "above", lang))]
             return []
 
         def clock() -> list[tuple[str, str]]:
             now = time.monotonic()
             left_q, left_all = deadline - now, interview_deadline - now
             style = "class:clock.low" if min(left_q, left_all) < 30 else "class:clock"
-            return [(style, " " + t("clock", lang, q=_mmss(left_q), all=_mmss(left_all),
-                                    count=count_text(editor.text, lang)))]
+            words = {"q": _mmss(left_q), "all": _mmss(left_all), "count": count_text(editor.text, lang)}
+            if fu:
+                return [(style, " " + t("clock_follow_up", lang, added=_mmss(fu.seconds_added), **words))]
+            return [(style, " " + t("clock", lang, **words))]
 
         def status() -> list[tuple[str, str]]:
             if self.status is None:
@@ -208,12 +252,12 @@ class TerminalAnswers:
             if editor.text.strip():
                 exit_with(result("submitted"))
             else:
-                ask_first(t("confirm_empty", lang), lambda: exit_with(result("skipped")))
+                ask_first(t("confirm_empty_follow_up" if fu else "confirm_empty", lang), lambda: exit_with(result("skipped")))
 
         @kb.add("c-n", filter=~waiting)
         def _skip(event) -> None:  # noqa: ANN001
             if editor.text.strip():
-                ask_first(t("confirm_skip", lang), lambda: exit_with(result("submitted")))
+                ask_first(t("confirm_skip_follow_up" if fu else "confirm_skip", lang), lambda: exit_with(result("submitted")))
             else:
                 exit_with(result("skipped"))
 

@@ -79,13 +79,13 @@ def report():
 
 def test_json_keeps_v1_fields_and_adds_v2(report):
     r = json.loads(render(report, "json"))
-    assert r["session_id"] == "cur" and r["report_version"] == 2
+    assert r["session_id"] == "cur" and r["report_version"] == 3
     q0 = r["questions"][0]
     assert {"id", "topic", "difficulty", "answer", "score", "max_score", "status", "key_points"} <= set(q0)
     assert q0["answer"] == HOSTILE and q0["chosen_because"] == "weak topic: attn"
     assert [k["credit"] for k in q0["key_points"]] == ["full", "partial", "none"]
     assert q0["misconceptions"][0]["evidence"] == "rm -rf /"
-    assert q0["reference_answer"] and q0["follow_ups"] == ["And then, for attn-00?"]
+    assert q0["reference_answer"] and q0["suggested_follow_ups"] == ["And then, for attn-00?"] and q0["follow_ups"] == []
     # overall: the 2 graded answers; the one not reached and the ungraded one are left out, as in mastery
     s0 = min((2 * 1 + 0.5) / 4 * 10 - MIN_MISCONCEPTION_PENALTY, wrong_claim_cap(0.5))  # a minor misconception (penalty 1)
     assert r["overall_score"] == pytest.approx((s0 + 10) / 2, abs=0.01)
@@ -253,7 +253,13 @@ def test_en_session_report_unchanged_and_json_language_neutral():
     assert a["time"].pop("advice") != b["time"].pop("advice")
     for qa, qb in zip(a.pop("questions"), b.pop("questions")):
         assert qa.pop("question") != qb.pop("question")
-        qa.pop("reference_answer"), qb.pop("reference_answer"), qa.pop("follow_ups"), qb.pop("follow_ups")
+        qa.pop("reference_answer"), qb.pop("reference_answer")
+        qa.pop("suggested_follow_ups"), qb.pop("suggested_follow_ups")
+        for fa, fb in zip(qa.pop("follow_ups"), qb.pop("follow_ups")):  # the thread: bank texts per language
+            for key in ("why", "reference_answer"):
+                fa.pop(key), fb.pop(key)
+            assert [k.pop("text") for k in fa["key_points"]] != [k.pop("text") for k in fb["key_points"]] or not fa["key_points"]
+            assert fa == fb
         assert qa == qb
     assert a == b
 
