@@ -279,22 +279,29 @@ def print_summary(report, out) -> None:  # noqa: ANN001
 
     from reports.labels import plural
 
+    threads = any(q.follow_ups for q in report.questions)
     table = Table(title=f"Session {report.session_id}")
-    for col in ("#", "topic", "difficulty", "time", "status", "score"):
-        table.add_column(col, justify="right" if col in ("#", "score") else "left")
+    for col in ("#", "topic", "difficulty", "time", "status", *(("answer · follow-ups",) if threads else ()), "score"):
+        table.add_column(col, justify="left" if col in ("topic", "difficulty", "status") else "right")
     for q in report.questions:
         score = "–" if q.score is None else f"{q.score:.1f}"
         used = f"{int(q.seconds_used) // 60}:{int(q.seconds_used) % 60:02d}"
         status = (q.ended if q.status == "graded" else q.status).replace("_", " ")
         if q.status == "graded" and q.low_confidence:
             score += " ?"
-        table.add_row(str(q.position), q.topic, q.difficulty, used, status, score)
+        parts = (" · ".join("–" if x is None else f"{x:.1f}" for x in (q.main_score, *(f.score for f in q.follow_ups))),
+                 ) if threads else ()
+        table.add_row(str(q.position), q.topic, q.difficulty, used, status, *parts, score)
     out.print(table)
     overall = "–" if report.overall_score is None else f"{report.overall_score:.1f}"
     left_out = [f"{n} {what}" for n, what in ((report.ungraded, "ungraded"), (report.pending, "pending"),
                                               (report.time.not_reached if report.time else 0, "not reached")) if n]
     basis = f"over {plural(report.graded, 'graded answer')}" + (f"; left out: {', '.join(left_out)}" if left_out else "")
     out.print(f"[bold]Overall: {overall} / 10[/bold]  ({basis})")
+    if threads:
+        w = report.score_weights
+        out.print(f"A question's score is {w.main:.0%} its answer and {w.follow_ups:.0%} its follow-ups "
+                  "(shared equally; a skipped follow-up counts 0).", markup=False)
     if report.offline_judged:
         # say what the grade is: a text check of claims against the rubric, not an examiner's reading
         out.print("[dim]Graded by the offline judge: it checks what each answer claims against the rubric, by text; "

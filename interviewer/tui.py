@@ -43,6 +43,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "keys": ("Ctrl-D or Esc Enter: submit · Ctrl-N: skip · Ctrl-Q: finish the interview · Ctrl-C: pause (resume later)",
              "Ctrl-D 或 Esc Enter：提交 · Ctrl-N：跳过 · Ctrl-Q：结束面试 · Ctrl-C：暂停（之后 resume 继续）"),
     "scroll": (" · PgUp/PgDn: scroll the question", " · PgUp/PgDn：滚动题目"),
+    "scroll_thread": (" · PgUp/PgDn: scroll the thread", " · PgUp/PgDn：滚动问答记录"),
     "more": ("── more of the question: PgDn ↓ ", "── 题目未显示完：PgDn ↓ "),
     "above": ("── PgUp ↑ for the start of the question ", "── PgUp ↑ 查看题目开头 "),
     "confirm_empty": ("Nothing typed: skip this question? It scores 0. y: skip · any other key: keep answering",
@@ -189,15 +190,15 @@ class TerminalAnswers:
             return Reply(text=editor.text, seconds_used=time.monotonic() - started, ended=ended, **kw)  # type: ignore[arg-type]
 
         def header() -> list[tuple[str, str]]:
-            level = value(fu.level, lang).replace("_", " ") if fu else ""
+            level = labels.level(fu.level, lang) if fu else ""
             meta = " · ".join(x for x in (q.topic, q.subtopic, value(q.difficulty, lang), level) if x)
             title = (t("follow_up", lang, n=turn.position + 1, total=turn.total, k=fu.number, planned=fu.planned) if fu
                      else t("question", lang, n=turn.position + 1, total=turn.total))
             return [("class:header", " " + title + " "), ("class:meta", " " + meta)]
 
-        question = WrappedText(lambda: _thread(fu, lang) if fu else [("class:question", q.text.get(lang))])
-        if fu:
-            question.scroll(1_000_000)  # the follow-up, at the end of the thread, in view first
+        # a follow-up comes at the end of its thread: in view first, the thread above it a PgUp away
+        question = WrappedText(lambda: _thread(fu, lang) if fu else [("class:question", q.text.get(lang))],
+                               at_end=fu is not None)
 
         def rule() -> list[tuple[str, str]]:
             if question.hidden_below:
@@ -224,7 +225,7 @@ class TerminalAnswers:
         def help_line() -> list[tuple[str, str]]:
             if pending:
                 return [("class:confirm", " " + pending[-1][0] + " ")]
-            scroll = t("scroll", lang) if question.hidden_above or question.hidden_below else ""
+            scroll = t("scroll_thread" if fu else "scroll", lang) if question.hidden_above or question.hidden_below else ""
             return [("class:help", " " + t("keys", lang) + scroll + " ")]
 
         def ask_first(text: str, then: Callable[[], None]) -> None:

@@ -244,6 +244,15 @@ def value(v: str, lang: str | None = "en") -> str:
     return VALUES_ZH.get(v, v) if _lang(lang) == "zh" else v
 
 
+#: The follow-up ladder's rungs as English shows them (Chinese: VALUES_ZH).
+LEVELS_EN = {"mechanism": "mechanism", "trade_off": "trade-off", "numbers": "numbers", "failure_modes": "failure modes"}
+
+
+def level(v: str, lang: str | None = "en") -> str:
+    """A follow-up's rung on the ladder, as shown to the reader."""
+    return value(v, lang) if _lang(lang) == "zh" else LEVELS_EN.get(v, v.replace("_", " "))
+
+
 def plural_s(n: int | float) -> str:
     return "" if n == 1 else "s"
 
@@ -271,3 +280,6 @@ class Labels:
 
     def v(self, v: str | None) -> str:
         return value(v or "", self.lang)
+
+    def level(self, v: str) -> str:
+        return level(v, self.lang)
