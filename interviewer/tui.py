@@ -32,7 +32,7 @@ from prompt_toolkit.styles import Style
 from prompt_toolkit.widgets import TextArea
 
 from interviewer.session import FollowUpAsk, Reply, Turn
-from interviewer.wrap import WordWrap, WrappedText
+from interviewer.wrap import WordWrap, WrappedText, wrap_fragments
 from reports import labels
 from reports.labels import plural, value
 
@@ -66,6 +66,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "asks_follow_up": ("Follow-up {k}: ", "追问 {k}："),
     "no_answer": ("(no answer)", "（未作答）"),
     "above_thread": ("── PgUp ↑ for the question and your answer ", "── PgUp ↑ 查看题目和你的回答 "),
+    "more_thread": ("── more of the follow-up: PgDn ↓ ", "── 追问未显示完：PgDn ↓ "),
     "clock_follow_up": ("⏱ follow-up {q} (incl. +{added} for it) · interview {all} · {count}",
                         "⏱ 本追问剩余 {q}（含追加的 {added}）· 整场剩余 {all} · {count}"),
     "confirm_empty_follow_up": ("Nothing typed: skip this follow-up? It counts 0 in the question's score and the "
@@ -129,14 +130,16 @@ def _mmss(seconds: float) -> str:
     return f"{seconds // 60:02d}:{seconds % 60:02d}"
 
 
-def _thread(fu: FollowUpAsk, lang: str) -> list[tuple[str, str]]:
-    """The exchange so far, then the follow-up being asked."""
+def _thread(fu: FollowUpAsk, lang: str, asked: bool = True) -> list[tuple[str, str]]:
+    """The exchange so far, then (``asked``) the follow-up being asked, on a line of its own."""
     out: list[tuple[str, str]] = []
-    for i, (asked, answered) in enumerate(fu.thread):
+    for i, (question, answered) in enumerate(fu.thread):
         who = t("interviewer", lang) if i == 0 else t("asks_follow_up", lang, k=i)
-        out += [("class:who", who), ("class:thread", asked + "\n"),
+        out += [("class:who", who), ("class:thread", question + "\n"),
                 ("class:who", t("you", lang)), ("class:thread", (answered.strip() or t("no_answer", lang)) + "\n")]
-    return [*out, ("class:who", t("asks_follow_up", lang, k=fu.number)), ("class:follow-up", fu.text)]
+    if asked:
+        out += [("class:who", t("asks_follow_up", lang, k=fu.number)), ("class:follow-up", fu.text)]
+    return out
 
 
 class StatusLine(Protocol):
@@ -198,11 +201,12 @@ class TerminalAnswers:
 
         # a follow-up comes at the end of its thread: in view first, the thread above it a PgUp away
         question = WrappedText(lambda: _thread(fu, lang) if fu else [("class:question", q.text.get(lang))],
-                               at_end=fu is not None)
+                               start_at=(lambda width: len(wrap_fragments(_thread(fu, lang, asked=False), width)) - 1)
+                               if fu else None)
 
         def rule() -> list[tuple[str, str]]:
             if question.hidden_below:
-                return [("class:status", t("more", lang))]
+                return [("class:status", t("more_thread" if fu else "more", lang))]
             if question.hidden_above:
                 return [("class:rule", t("above_thread" if fu else "above", lang))]
             return []
