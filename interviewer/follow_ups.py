@@ -69,7 +69,7 @@ class FollowUps:
         self.planned = session.settings.follow_ups
         self._offline = None
         self._offline_lock = threading.Lock()
-        if warm_up and not self._grades_offline():  # its dictionaries take a second or two to load
+        if warm_up:  # the offline judge's dictionaries take a second or two to load: not after the answer
             threading.Thread(target=self._warm_up, name="offline-warm-up", daemon=True).start()
 
     # --- the verdict a choice is made from ------------------------------------------------------
@@ -85,10 +85,9 @@ class FollowUps:
             return self._offline
 
     def _warm_up(self) -> None:
-        from question_bank.models import Question as Q
-
-        q = Q(id="warm-up", topic="warm-up", difficulty="easy", text=Text(en="Why?"), reference_answer=Text(en="Because."))
-        grade_answer(self._offline_judge(), q, "attention 注意力")
+        q = Question(id="warm-up", topic="warm-up", difficulty="easy", text=Text(en="Why?"),
+                     reference_answer=Text(en="Because."))
+        grade_answer(self.grader.judge if self._grades_offline() else self._offline_judge(), q, "attention 注意力")
 
     def grade_main(self, record: AnswerRecord, question: Question) -> Verdict | None:
         """Start grading a main answer that follow-ups will come after; the verdict to choose them

@@ -259,19 +259,21 @@ def write_session_reports(store, qbank, session):  # noqa: ANN001, ANN201
 
 def report_grading_problems(store, report) -> int:  # noqa: ANN001
     """Say on stderr why answers are ungraded and how to grade them later; how many are."""
-    reasons = list(dict.fromkeys(q.reason or "no reason recorded" for q in report.questions if q.status == "ungraded"))
+    turns = [*(q for q in report.questions if q.status == "ungraded"),
+             *(f for q in report.questions for f in q.follow_ups if f.status == "ungraded")]
+    reasons = list(dict.fromkeys(x.reason or "no reason recorded" for x in turns))
     if not reasons:
         return 0
     from reports.labels import plural
 
     err = console(stderr=True, soft_wrap=not sys.stderr.isatty())  # a log keeps each reason on one line
     ref = "latest" if store.get_session("latest").id == report.session_id else report.session_id
-    err.print(f"[bold red]error:[/bold red] {plural(report.ungraded, 'answer')} could not be graded: {reasons[0]}",
+    err.print(f"[bold red]error:[/bold red] {plural(len(turns), 'answer')} could not be graded: {reasons[0]}",
               markup=True, highlight=False)
     for reason in reasons[1:3]:
         err.print(f"  also: {reason}", markup=False)
     err.print(f"Every answer is saved. Once the judge works, grade them with: interviewer regrade {ref}", markup=False)
-    return report.ungraded
+    return len(turns)
 
 
 def print_summary(report, out) -> None:  # noqa: ANN001
