@@ -121,3 +121,31 @@ def test_regrade_grades_follow_ups_too(cli, tmp_path):
     assert code == 0, err
     rows = json.loads(out)["regraded"]
     assert [r["follow_up"] for r in rows] == [None, 1] and all(r["status"] == "graded" for r in rows)
+
+
+def test_resume_can_change_the_follow_ups_for_the_questions_left(cli, tmp_path):
+    from interviewer.session import create_session
+    from interviewer.store import Store
+    from reports.records import SessionSettings
+
+    bank = load_bank()
+    plan = [min(bank.questions)]
+    store = Store.open(tmp_path / "d")
+    s = create_session(store, SessionSettings(count=1, minutes=5, follow_ups=1), plan)
+    store.close()
+    answers = script(tmp_path, [{"answer": "Something.", "follow_up_answers": ["more"]}])
+    code, _, err = cli("resume", s.id, "--follow-ups", "0", "--answers", answers, "--data-dir", str(tmp_path / "d"))
+    assert code == 0, err
+    r = report(cli, tmp_path / "d")
+    assert r["settings"]["follow_ups"] == 0 and r["questions"][0]["follow_ups"] == [] and r["status"] == "finished"
+
+
+def test_every_bundled_follow_up_is_a_gradable_question():
+    from rubrics.offline import OfflineJudge
+
+    judge = OfflineJudge()
+    q = load_bank().get("attention-mha-mqa-gqa")
+    for fu in q.follow_ups:
+        asked = q.follow_up_question(fu)
+        assert asked.id == f"{q.id}~{fu.id}" and asked.rubric is fu.rubric and asked.topic == q.topic
+        assert judge.grade(asked, fu.reference_answer.en).score >= 7  # its own reference answer scores well
