@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from interviewer.store import Store
 
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+#: Seconds after the interview starts that the offline judge is warmed up for the first follow-up.
+WARM_UP_AFTER = 2.0
 #: phrase(question, follow-up, main answer, lang) -> (the follow-up as the model words it, model),
 #: or None to ask the bank's wording
 Phraser = Callable[[Question, FollowUp, str, str], "tuple[str, str] | None"]
@@ -85,6 +87,7 @@ class FollowUps:
             return self._offline
 
     def _warm_up(self) -> None:
+        time.sleep(WARM_UP_AFTER)  # the first question is drawn first: this is CPU-bound, and holds the GIL
         q = Question(id="warm-up", topic="warm-up", difficulty="easy", text=Text(en="Why?"),
                      reference_answer=Text(en="Because."))
         grade_answer(self.grader.judge if self._grades_offline() else self._offline_judge(), q, "attention 注意力")

@@ -159,6 +159,10 @@ class Outcome:
     paused: bool
 
 
+#: How a thread of follow-ups that did not simply end ends the interview: (finished, paused).
+_THREAD_ENDS = {"pause": (False, True), "out": (False, False), "finish": (True, False), "time": (True, False)}
+
+
 def run_session(
     store: Store,
     bank: Bank,
@@ -194,59 +198,56 @@ def run_session(
                 continue
             # the thread of the last answer may have been cut short by a pause or a crash
             elapsed, end = digger.run(done[pos], q, allowances[pos], extras[pos], elapsed)
-        else:
-            left = budget - elapsed
-            if left <= 0.5:
-                break
-            draft, used_before = store.get_draft(session.id, pos)  # a paused or interrupted answer
-            # exactly the time that was left at the pause or the last autosave: resuming gives none back
-            allowed = min(allowances[pos] - used_before, left)
-
-            def autosave(text: str, seconds: float, pos: int = pos, before: float = used_before, base: float = elapsed) -> None:
-                store.save_draft(session.id, pos, text, before + seconds)
-                store.update_elapsed(session.id, base + seconds)  # the interview's clock too, for a crash
-
-            turn = Turn(q, pos, len(questions), allowed, left, settings.lang, draft=draft, save_draft=autosave,
-                        follow_ups_planned=settings.follow_ups)
-            started = clock()
-            if allowed <= 0.5:  # its time ran out before the interruption: what was typed is the answer
-                reply: Reply | None = Reply(text=draft, seconds_used=max(allowed, 0.0), ended="timed_out")
-            else:
-                reply = source.ask(turn)
-            if reply is None:
-                finished = False
-                break
-            used = reply.seconds_used if reply.seconds_used else clock() - started
-            elapsed += used
-            if reply.pause:  # the question stays open: its text and the time spent wait for `resume`
-                store.save_draft(session.id, pos, reply.text, used_before + used)
-                store.update_elapsed(session.id, elapsed)
-                finished, paused = False, True
-                break
-            record = AnswerRecord(
-                session_id=session.id, position=pos, question_id=q.id, answer=reply.text,
-                seconds_used=round(used_before + used, 2), seconds_allowed=round(used_before + allowed, 2),
-                ended=reply.ended,
-            )
-            store.add_answer(record)  # on disk before anything else happens to it
-            if hasattr(source, "saved"):
-                source.saved(record)
-            store.update_elapsed(session.id, elapsed)
-            answered += 1
-            if digger is None or reply.finish or not q.follow_ups or not record.answer.strip():
-                grader.submit(record, q)
-                if reply.finish:
-                    break
+            if end == "done":
                 continue
-            verdict = digger.grade_main(record, q)
-            elapsed, end = digger.run(record, q, allowances[pos], extras[pos], elapsed, verdict)
-        if end == "pause":
-            finished, paused = False, True
+            finished, paused = _THREAD_ENDS[end]
             break
-        if end == "out":
+        left = budget - elapsed
+        if left <= 0.5:
+            break
+        draft, used_before = store.get_draft(session.id, pos)  # a paused or interrupted answer
+        # exactly the time that was left at the pause or the last autosave: resuming gives none back
+        allowed = min(allowances[pos] - used_before, left)
+
+        def autosave(text: str, seconds: float, pos: int = pos, before: float = used_before, base: float = elapsed) -> None:
+            store.save_draft(session.id, pos, text, before + seconds)
+            store.update_elapsed(session.id, base + seconds)  # the interview's clock too, for a crash
+
+        turn = Turn(q, pos, len(questions), allowed, left, settings.lang, draft=draft, save_draft=autosave,
+                    follow_ups_planned=settings.follow_ups)
+        started = clock()
+        if allowed <= 0.5:  # its time ran out before the interruption: what was typed is the answer
+            reply: Reply | None = Reply(text=draft, seconds_used=max(allowed, 0.0), ended="timed_out")
+        else:
+            reply = source.ask(turn)
+        if reply is None:
             finished = False
             break
-        if end in ("finish", "time"):
+        used = reply.seconds_used if reply.seconds_used else clock() - started
+        elapsed += used
+        if reply.pause:  # the question stays open: its text and the time spent wait for `resume`
+            store.save_draft(session.id, pos, reply.text, used_before + used)
+            store.update_elapsed(session.id, elapsed)
+            finished, paused = False, True
+            break
+        record = AnswerRecord(
+            session_id=session.id, position=pos, question_id=q.id, answer=reply.text,
+            seconds_used=round(used_before + used, 2), seconds_allowed=round(used_before + allowed, 2),
+            ended=reply.ended,
+        )
+        store.add_answer(record)  # on disk before anything else happens to it
+        if hasattr(source, "saved"):
+            source.saved(record)
+        store.update_elapsed(session.id, elapsed)
+        answered += 1
+        if digger is not None and not reply.finish and q.follow_ups and record.answer.strip():
+            elapsed, end = digger.run(record, q, allowances[pos], extras[pos], elapsed, digger.grade_main(record, q))
+            if end == "done":
+                continue
+            finished, paused = _THREAD_ENDS[end]
+            break
+        grader.submit(record, q)
+        if reply.finish:
             break
     session.elapsed_seconds = elapsed
     if finished:
