@@ -27,7 +27,8 @@ if TYPE_CHECKING:
     from interviewer.store import Store
 
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-#: Seconds after the interview starts that the offline judge is warmed up for the first follow-up.
+#: Seconds after the interview starts that the offline judge is warmed up for the first follow-up:
+#: the first question is drawn first (loading is CPU-bound and holds the GIL).
 WARM_UP_AFTER = 2.0
 #: phrase(question, follow-up, main answer, lang) -> (the follow-up as the model words it, model),
 #: or None to ask the bank's wording
@@ -72,7 +73,9 @@ class FollowUps:
         self._offline = None
         self._offline_lock = threading.Lock()
         if warm_up:  # the offline judge's dictionaries take a second or two to load: not after the answer
-            threading.Thread(target=self._warm_up, name="offline-warm-up", daemon=True).start()
+            timer = threading.Timer(WARM_UP_AFTER, self._warm_up)  # once the first question is drawn
+            timer.daemon = True
+            timer.start()
 
     # --- the verdict a choice is made from ------------------------------------------------------
     def _grades_offline(self) -> bool:
@@ -87,15 +90,17 @@ class FollowUps:
             return self._offline
 
     def _warm_up(self) -> None:
-        time.sleep(WARM_UP_AFTER)  # the first question is drawn first: this is CPU-bound, and holds the GIL
         q = Question(id="warm-up", topic="warm-up", difficulty="easy", text=Text(en="Why?"),
                      reference_answer=Text(en="Because."))
-        grade_answer(self.grader.judge if self._grades_offline() else self._offline_judge(), q, "attention 注意力")
+        if self._grades_offline():
+            self.grader.grade_unsaved(q, "attention 注意力")  # in the grader's own worker: never two grades at once
+        else:
+            grade_answer(self._offline_judge(), q, "attention 注意力")
 
     def grade_main(self, record: AnswerRecord, question: Question) -> Verdict | None:
         """Start grading a main answer that follow-ups will come after; the verdict to choose them
-        from. With the offline judge, the answer's own verdict: it is graded here and now (tens of
-        milliseconds) and saved. With an LLM judge, nothing waits for the model: its grading goes to
+        from. With the offline judge, the answer's own verdict: it is graded at once (tens of
+        milliseconds), saved, and waited for. With an LLM judge, nothing waits for the model: its grading goes to
         the background as usual, and the choice is made from the offline judge's verdict of the same
         answer (always available, and fast), which is not saved."""
         if self._grades_offline():
@@ -106,9 +111,7 @@ class FollowUps:
     def choice_verdict(self, record: AnswerRecord, question: Question) -> Verdict | None:
         """The verdict that chooses follow-ups for an answer already handed to the grader."""
         if self._grades_offline():
-            if record.verdict is not None:
-                return record.verdict
-            return grade_answer(self.grader.judge, question, record.answer)
+            return record.verdict or self.grader.grade_unsaved(question, record.answer).result()
         return grade_answer(self._offline_judge(), question, record.answer)
 
     # --- the thread ---------------------------------------------------------------------------

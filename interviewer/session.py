@@ -107,8 +107,15 @@ class BackgroundGrader:
         return fut
 
     def grade_now(self, record: AnswerRecord, question: Question) -> Verdict:
-        """Grade on this thread and save, for a verdict needed at once (choosing a follow-up)."""
-        return self._grade(record, question)
+        """Grade and save, waiting for the verdict (choosing a follow-up needs it). Through the pool,
+        after what is queued, so that a judge with one worker (the offline judge) never grades two
+        answers at once."""
+        return self.submit(record, question).result()
+
+    def grade_unsaved(self, question: Question, answer: str) -> Future:
+        """A verdict that is not saved (to choose a follow-up, to warm the judge up), from the pool
+        like the others, for the same reason as ``grade_now``."""
+        return self._pool.submit(grade_answer, self.judge, question, answer)
 
     def _grade(self, record: AnswerRecord | FollowUpRecord, question: Question) -> Verdict:
         verdict = grade_answer(self.judge, question, record.answer or "")
