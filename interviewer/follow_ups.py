@@ -92,17 +92,20 @@ class FollowUps:
     def _warm_up(self) -> None:
         q = Question(id="warm-up", topic="warm-up", difficulty="easy", text=Text(en="Why?"),
                      reference_answer=Text(en="Because."))
-        if self._grades_offline():
-            self.grader.grade_unsaved(q, "attention 注意力")  # in the grader's own worker: never two grades at once
-        else:
-            grade_answer(self._offline_judge(), q, "attention 注意力")
+        try:
+            if self._grades_offline():  # in the grader's own worker: never two grades at once
+                self.grader.grade_unsaved(q, "attention 注意力")
+            else:
+                grade_answer(self._offline_judge(), q, "attention 注意力")
+        except RuntimeError:  # the interview was over first: the grader no longer takes work
+            pass
 
     def grade_main(self, record: AnswerRecord, question: Question) -> Verdict | None:
         """Start grading a main answer that follow-ups will come after; the verdict to choose them
         from. With the offline judge, the answer's own verdict: it is graded at once (tens of
-        milliseconds), saved, and waited for. With an LLM judge, nothing waits for the model: its grading goes to
-        the background as usual, and the choice is made from the offline judge's verdict of the same
-        answer (always available, and fast), which is not saved."""
+        milliseconds), saved, and waited for. With an LLM judge, nothing waits for the model: its
+        grading goes to the background as usual, and the choice is made from the offline judge's
+        verdict of the same answer (always available, and fast), which is not saved."""
         if self._grades_offline():
             return self.grader.grade_now(record, question)
         self.grader.submit(record, question)
