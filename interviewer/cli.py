@@ -16,8 +16,8 @@ import typer
 
 from interviewer.errors import UserError
 from interviewer.options import (
-    AnswersOpt, ApiBaseOpt, ApiKeyEnvOpt, BankOpt, CountOpt, DataDirOpt, JsonOpt, JudgeOpt, LangOpt, MinutesOpt,
-    NoCacheOpt, RouterOpt, SamplesOpt, SeedOpt, SessionSamplesOpt, TimeoutOpt, TopicOpt,
+    AnswersOpt, ApiBaseOpt, ApiKeyEnvOpt, BankOpt, CountOpt, DataDirOpt, FollowUpsOpt, JsonOpt, JudgeOpt, LangOpt,
+    MinutesOpt, NoCacheOpt, RouterOpt, SamplesOpt, SeedOpt, SessionFollowUpsOpt, SessionSamplesOpt, TimeoutOpt, TopicOpt,
 )
 
 app = typer.Typer(
@@ -41,6 +41,7 @@ def start(
     minutes: MinutesOpt = None,
     seed: SeedOpt = None,
     lang: LangOpt = "en",
+    follow_ups: FollowUpsOpt = None,
     answers: AnswersOpt = None,
     judge: JudgeOpt = None,
     api_base: ApiBaseOpt = None,
@@ -53,6 +54,7 @@ def start(
     data_dir_opt: DataDirOpt = None,
 ) -> None:
     """Run a timed mock interview, grade every answer, and write the report."""
+    from interviewer.config import follow_ups_setting
     from interviewer.draw import draw_questions
     from interviewer.run import (
         build_judge, check_interview_options, ensure_answer_source, judge_settings, load_bank_or_fail,
@@ -63,6 +65,7 @@ def start(
     from reports.records import SessionSettings
 
     check_interview_options(lang, minutes)
+    follow_ups = follow_ups_setting(follow_ups)
     scripted = read_scripted(answers)
     ensure_answer_source(scripted)
     store = open_store(data_dir_opt)
@@ -75,8 +78,8 @@ def start(
 
     announce_judge(store, judge_obj, hint_unless=(judge, router_config))
     settings = SessionSettings(
-        topics=topic or [], difficulty=difficulty, count=count, minutes=plan_minutes(qbank, plan, minutes),
-        seed=seed, lang=lang, banks=[str(p.resolve()) for p in bank or []],  # type: ignore[arg-type]
+        topics=topic or [], difficulty=difficulty, count=count, minutes=plan_minutes(qbank, plan, minutes, follow_ups),
+        seed=seed, lang=lang, banks=[str(p.resolve()) for p in bank or []], follow_ups=follow_ups,  # type: ignore[arg-type]
         **judge_settings(judge, api_base, api_key_env, router_config, samples, timeout),
     )
     run_interview(store, qbank, create_session(store, settings, plan), judge_obj, scripted)
@@ -86,6 +89,7 @@ def start(
 def resume(
     session: Annotated[str, typer.Argument(help="Session id or prefix; default: the newest unfinished one.")] = "latest-active",
     answers: AnswersOpt = None,
+    follow_ups: SessionFollowUpsOpt = None,
     judge: Annotated[Optional[str], typer.Option("--judge", help="Judge for the remaining answers; default: the session's own.")] = None,
     api_base: ApiBaseOpt = None,
     api_key_env: ApiKeyEnvOpt = None,
@@ -106,6 +110,9 @@ def resume(
     scripted = read_scripted(answers)
     if rec.status != "finished":  # a finished session only has grading left: no answers to type
         ensure_answer_source(scripted)
+    if follow_ups is not None and follow_ups != rec.settings.follow_ups:
+        rec.settings.follow_ups = follow_ups  # the interview's length stays: later questions share it
+        store.update_settings(rec.id, rec.settings)
     qbank = session_bank(rec, bank)
     judge_obj = session_judge(rec.settings, store, judge=judge, api_base=api_base, api_key_env=api_key_env,
                               router_config=router_config, samples=samples, timeout=timeout, no_cache=no_cache,

@@ -15,8 +15,8 @@ import typer
 from interviewer.errors import UserError
 from reports.labels import plural
 from interviewer.options import (
-    AnswersOpt, ApiBaseOpt, ApiKeyEnvOpt, BankOpt, CountOpt, DataDirOpt, JudgeOpt, LangOpt, MinutesOpt, NoCacheOpt,
-    RouterOpt, SamplesOpt, SeedOpt, TimeoutOpt, TopicOpt,
+    AnswersOpt, ApiBaseOpt, ApiKeyEnvOpt, BankOpt, CountOpt, DataDirOpt, FollowUpsOpt, JudgeOpt, LangOpt, MinutesOpt,
+    NoCacheOpt, RouterOpt, SamplesOpt, SeedOpt, TimeoutOpt, TopicOpt,
 )
 
 EXPORT_FORMATS = ("csv", "parquet", "json")
@@ -31,7 +31,7 @@ def _load(data_dir_opt: Path | None, bank: list[Path] | None, read_only_ok: bool
     sessions = store.list_sessions()
     extra = {p for s in sessions for p in s.settings.banks if Path(p).exists()}
     qbank = load_bank_or_fail([*sorted(Path(p) for p in extra), *(bank or [])])
-    return store, sessions, store.all_answers(), qbank
+    return store, sessions, store.attach_follow_ups(store.all_answers()), qbank
 
 
 def _map_text(df, fn):  # noqa: ANN001, ANN202 - a pandas DataFrame
@@ -211,6 +211,7 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one closure per command 
         topic: TopicOpt = None,
         seed: SeedOpt = None,
         lang: LangOpt = "en",
+        follow_ups: FollowUpsOpt = None,
         answers: AnswersOpt = None,
         judge: JudgeOpt = None,
         api_base: ApiBaseOpt = None,
@@ -223,6 +224,7 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one closure per command 
         data_dir_opt: DataDirOpt = None,
     ) -> None:
         """Drill your weakest topics and the questions due for review (spaced repetition)."""
+        from interviewer.config import follow_ups_setting
         from interviewer.drill import select_drill
         from interviewer.run import (
             build_judge, check_interview_options, console, ensure_answer_source, judge_settings, plan_minutes,
@@ -232,12 +234,13 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one closure per command 
         from reports.records import SessionSettings
 
         check_interview_options(lang, minutes)
+        follow_ups = follow_ups_setting(follow_ups)
         scripted = read_scripted(answers)
         ensure_answer_source(scripted)
         store, sessions, history_answers, qbank = _load(data_dir_opt, bank, read_only_ok=False)
         picks = select_drill(qbank, history_answers, count, topic or [], seed)
         plan = [p.question_id for p in picks]
-        total_minutes = plan_minutes(qbank, plan, minutes)
+        total_minutes = plan_minutes(qbank, plan, minutes, follow_ups)
         judge_obj = build_judge(judge, api_base=api_base, api_key_env=api_key_env, router_config=router_config,
                                 samples=samples, timeout=timeout, no_cache=no_cache, store=store,
                                 lazy=scripted is None)
@@ -258,7 +261,7 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one closure per command 
             console().print(f"Only {plural(len(plan), 'question')} fit; drilling {'it' if len(plan) == 1 else 'those'}.")
         settings = SessionSettings(
             mode="drill", topics=topic or [], difficulty="mixed", count=len(plan), minutes=total_minutes, seed=seed,
-            lang=lang, **judge_settings(judge, api_base, api_key_env, router_config, samples, timeout),  # type: ignore[arg-type]
+            lang=lang, follow_ups=follow_ups, **judge_settings(judge, api_base, api_key_env, router_config, samples, timeout),  # type: ignore[arg-type]
             banks=sorted({*(p for s in sessions for p in s.settings.banks if Path(p).exists()),
                           *(str(p.resolve()) for p in bank or [])}),
         )

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
@@ -19,6 +20,11 @@ from interviewer.options import (
     ApiBaseOpt, ApiKeyEnvOpt, BankOpt, DataDirOpt, JsonOpt, JudgeOpt, NoCacheOpt, RouterOpt, SamplesOpt,
     SessionSamplesOpt, TimeoutOpt,
 )
+
+if TYPE_CHECKING:
+    from question_bank.models import Question
+    from reports.records import AnswerRecord, FollowUpRecord
+    from rubrics.verdict import Verdict
 
 WorkersOpt = Annotated[
     Optional[int],
@@ -269,46 +275,47 @@ def regrade(
     from concurrent.futures import ThreadPoolExecutor
 
     from interviewer.run import open_store, session_bank, session_judge, write_session_reports
-    from question_bank.loader import BankError
     from reports.labels import plural
     from rubrics.judge import grade_answer
 
     store = open_store(data_dir_opt)
     rec = store.get_session(session)
-    answers = store.answers(rec.id)
-    targets = [a for a in answers if all_answers or a.verdict is None or a.verdict.status != "graded"]
-    if not targets:
-        msg = f"nothing to regrade: all {len(answers)} answers of {rec.id} are graded (--all regrades them anyway)"
+    answers = store.attach_follow_ups(store.answers(rec.id))
+    records = [x for a in answers for x in (a, *(f for f in a.follow_ups if f.answer is not None))]
+    todo = [x for x in records if all_answers or x.verdict is None or x.verdict.status != "graded"]
+    if not todo:
+        msg = f"nothing to regrade: all {len(records)} answers of {rec.id} are graded (--all regrades them anyway)"
         typer.echo(json.dumps({"session": rec.id, "regraded": []}) if as_json else msg)
         return
     qbank = session_bank(rec, bank)
+    targets = [_target(x, qbank) for x in todo]
     spec = judge or rec.settings.judge
     j = session_judge(rec.settings, store, judge=judge, api_base=api_base, api_key_env=api_key_env,
                       router_config=router_config, samples=samples, no_cache=no_cache, timeout=timeout)
 
-    def one(a):  # noqa: ANN001, ANN202
-        try:
-            q = qbank.get(a.question_id)
-        except BankError as e:
-            return a, None, str(e)
-        v = grade_answer(j, q, a.answer)
-        store.save_verdict(a.id, v)
-        return a, v, None
+    def one(t: _Target):  # noqa: ANN202
+        if t.question is None:
+            return t, None
+        v = grade_answer(j, t.question, t.record.answer or "")
+        t.save(store, v)
+        return t, v
 
     concurrency = max(1, int(getattr(j, "concurrency", 1) or 1))
     n_workers = _workers_for(j, len(targets), concurrency, workers)
     if n_workers > 1:
-        outcomes = _regrade_in_processes(j, targets, qbank, store, n_workers, concurrency)
+        outcomes = _regrade_in_processes(j, targets, store, n_workers, concurrency)
     else:
         with ThreadPoolExecutor(max_workers=max(1, min(len(targets), concurrency)),
                                 thread_name_prefix="regrade") as pool:
             outcomes = list(pool.map(one, targets))
     rows = []
-    for a, v, problem in outcomes:
+    for t, v in outcomes:
+        a = t.record
         rows.append({
-            "answer_id": a.id, "position": a.position, "question_id": a.question_id,
+            "answer_id": None if _is_follow_up(a) else a.id, "position": a.position,
+            "question_id": a.question_id, "follow_up": getattr(a, "number", None),
             "status": v.status if v else "skipped", "score": v.score if v else None,
-            "reason": (v.reason if v else problem),
+            "reason": (v.reason if v else t.problem),
         })
     # the report files of a finished session were written with the old verdicts: write them again
     paths = write_session_reports(store, qbank, rec)[1] if rec.status == "finished" else {}
@@ -320,7 +327,8 @@ def regrade(
 
         for r in rows:
             tail = f"{r['score']:g}/10" if r["score"] is not None else f"{r['status']}: {r['reason']}"
-            typer.echo(strip_controls(f"#{r['position'] + 1} {r['question_id']}: {tail}"))
+            what = f" follow-up {r['follow_up']}" if r["follow_up"] else ""
+            typer.echo(strip_controls(f"#{r['position'] + 1}{what} {r['question_id']}: {tail}"))
         graded = sum(r["status"] == "graded" for r in rows)
         typer.echo(f"regraded {plural(len(rows), 'answer')} of {rec.id} with {spec}: {graded} graded, "
                    f"{len(rows) - graded} not")
@@ -330,22 +338,52 @@ def regrade(
         raise typer.Exit(EXIT_UNGRADED)
 
 
-def _regrade_in_processes(j, targets, qbank, store, workers: int, concurrency: int) -> list:  # noqa: ANN001
-    """Regrade across worker processes; verdicts are saved here, as each arrives."""
+@dataclass
+class _Target:
+    """An answer to regrade (a main answer or a follow-up's) and the question it is graded against,
+    or why it cannot be (the bank lost the question)."""
+
+    record: AnswerRecord | FollowUpRecord
+    question: Question | None
+    problem: str | None = None
+
+    def save(self, store, v: Verdict) -> None:  # noqa: ANN001
+        if _is_follow_up(self.record):
+            store.save_follow_up_verdict(self.record.id, v)
+        else:
+            store.save_verdict(self.record.id, v)
+
+
+def _is_follow_up(record: AnswerRecord | FollowUpRecord) -> bool:
+    from reports.records import FollowUpRecord
+
+    return isinstance(record, FollowUpRecord)
+
+
+def _target(record: AnswerRecord | FollowUpRecord, qbank) -> _Target:  # noqa: ANN001
+    from interviewer.follow_ups import asked_question
     from question_bank.loader import BankError
+
+    try:
+        q = qbank.get(record.question_id)
+    except BankError as e:
+        return _Target(record, None, str(e))
+    if _is_follow_up(record):
+        asked = asked_question(q, record)
+        return _Target(record, asked, None if asked else f"follow-up {record.follow_up_id!r} is no longer in the bank")
+    return _Target(record, q)
+
+
+def _regrade_in_processes(j, targets: list[_Target], store, workers: int, concurrency: int) -> list:  # noqa: ANN001
+    """Regrade across worker processes; verdicts are saved here, as each arrives."""
     from rubrics.parallel import Job, start_workers
 
-    outcomes: list = [None] * len(targets)
-    jobs = []
-    for k, a in enumerate(targets):
-        try:
-            jobs.append(Job(k, qbank.get(a.question_id), a.answer))
-        except BankError as e:
-            outcomes[k] = (a, None, str(e))
+    outcomes: list = [(t, None) for t in targets]
+    jobs = [Job(k, t.question, t.record.answer or "") for k, t in enumerate(targets) if t.question is not None]
 
     def save(k: int, v) -> None:  # noqa: ANN001
-        store.save_verdict(targets[k].id, v)
-        outcomes[k] = (targets[k], v, None)
+        targets[k].save(store, v)
+        outcomes[k] = (targets[k], v)
 
     start_workers(j, jobs, workers, concurrency).collect(on_result=save)
     return outcomes

@@ -11,6 +11,10 @@
     timeout = 60
     concurrency = 8
 
+    [interview]
+    follow_ups = 1                        # follow-ups after each main answer (0: none)
+    phrase_follow_ups = true              # an LLM judge may word them after your answer
+
 Precedence: command-line options, then ``INTERVIEWER_JUDGE_MODEL``, then this file, then the
 offline judge. Endpoint settings from the file apply only when the judge in use is its ``model``.
 """
@@ -40,10 +44,23 @@ class JudgeConfig(BaseModel):
     concurrency: int | None = Field(default=None, ge=1, le=256)
 
 
+#: Follow-ups per question unless --follow-ups or the config file say otherwise.
+DEFAULT_FOLLOW_UPS = 1
+MAX_FOLLOW_UPS = 4
+
+
+class InterviewConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    follow_ups: int | None = Field(default=None, ge=0, le=MAX_FOLLOW_UPS)
+    phrase_follow_ups: bool = True
+
+
 class Config(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     judge: JudgeConfig = Field(default_factory=JudgeConfig)
+    interview: InterviewConfig = Field(default_factory=InterviewConfig)
 
 
 def config_path() -> Path:
@@ -82,6 +99,14 @@ def load_config() -> Config:
     return _load(config_path())
 
 
+def follow_ups_setting(given: int | None) -> int:
+    """Follow-ups per question: the command line's, else the config file's, else the default."""
+    if given is not None:
+        return given
+    saved = load_config().interview.follow_ups
+    return DEFAULT_FOLLOW_UPS if saved is None else saved
+
+
 def save_judge_config(model: str, api_base: str | None = None, api_key_env: str | None = None) -> Path:
     """Make ``model`` the configured judge (``interviewer setup``). The judge's other settings
     (samples, timeout, concurrency) are kept, its endpoint replaced; an existing file is first
@@ -90,18 +115,24 @@ def save_judge_config(model: str, api_base: str | None = None, api_key_env: str 
     import shutil
 
     path = config_path()
-    current = _load(path).judge.model_dump(exclude_none=True)
+    saved = _load(path)
+    current = saved.judge.model_dump(exclude_none=True)
     for k in ("model", "api_base", "api_key_env", "router_config"):
         current.pop(k, None)
     judge = {"model": model, "api_base": api_base, "api_key_env": api_key_env, **current}
     JudgeConfig.model_validate(judge)
-    lines = ["# Written by `interviewer setup`; command-line options and INTERVIEWER_JUDGE_MODEL still win.", "[judge]"]
-    for key, value in judge.items():
-        if value is None:
+    lines = ["# Written by `interviewer setup`; command-line options and INTERVIEWER_JUDGE_MODEL still win."]
+    interview = saved.interview.model_dump(exclude_defaults=True)  # kept as it was
+    for section, values in (("judge", judge), ("interview", interview)):
+        if not values:
             continue
-        text = str(value).lower() if isinstance(value, bool) else (
-            str(value) if isinstance(value, (int, float)) else json.dumps(str(value), ensure_ascii=False))
-        lines.append(f"{key} = {text}")
+        lines.append(f"[{section}]")
+        for key, value in values.items():
+            if value is None:
+                continue
+            text = str(value).lower() if isinstance(value, bool) else (
+                str(value) if isinstance(value, (int, float)) else json.dumps(str(value), ensure_ascii=False))
+            lines.append(f"{key} = {text}")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         if path.exists():

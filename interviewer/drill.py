@@ -25,6 +25,7 @@ from datetime import datetime, timezone
 from interviewer.errors import UserError
 from question_bank.loader import Bank, BankError
 from question_bank.models import DIFFICULTIES
+from reports.question_score import counted_follow_ups
 from reports.records import AnswerRecord
 
 DUE_SHARE = 0.4
@@ -136,10 +137,14 @@ def _due_pick(bank: Bank, s) -> Pick:  # noqa: ANN001 - a reports.review.ReviewS
 
 
 def _missed_points(a: AnswerRecord) -> list[str]:
+    """Key points the answer did not cover in full, then those its follow-ups missed."""
     v = a.verdict
     if v is None:
         return []
-    return [k.text or k.id for k in v.key_points if k.credit.value != "full"]
+    missed = [k.text or k.id for k in v.key_points if k.credit.value != "full"]
+    for f in counted_follow_ups(a):
+        missed += [k.text or k.id for k in f.verdict.key_points if k.credit.value != "full"]  # type: ignore[union-attr]
+    return missed
 
 
 def _topic_queue(bank: Bank, topic: str, states: dict, taken: set[str], rng: random.Random,

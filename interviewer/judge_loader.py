@@ -126,21 +126,12 @@ class LazyJudge:
 def preflight(judge) -> str | None:  # noqa: ANN001 - an LLMJudge
     """Why the model does not answer a one-word request (one line), or None when it does."""
     from rubrics.judge import LLMCall
-    from rubrics.llm.client import get_litellm
+    from rubrics.llm.client import chat
     from rubrics.llm.errors import describe_error
 
-    params: dict = {"model": judge.model, "messages": PREFLIGHT_MESSAGES, "max_tokens": 5, "max_retries": 0,
-                    "timeout": min(float(judge.timeout), PREFLIGHT_TIMEOUT)}
     started = time.perf_counter()
     try:
-        if judge.router is not None:
-            judge.router.completion(**params)
-        else:
-            if judge.api_base:
-                params["api_base"] = judge.api_base
-            if judge.api_key:
-                params["api_key"] = judge.api_key
-            get_litellm().completion(**params)
+        chat(judge, PREFLIGHT_MESSAGES, max_tokens=5, timeout=min(float(judge.timeout), PREFLIGHT_TIMEOUT))
     except Exception as e:  # noqa: BLE001 - every failure is the news this request is for
         problem = describe_error(e)
         _log(judge, LLMCall(model=judge.model, purpose="preflight", status="error", error=problem[:500],

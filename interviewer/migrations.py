@@ -263,3 +263,42 @@ def m005_judge_checks(conn: sqlite3.Connection) -> None:
         CREATE INDEX IF NOT EXISTS judge_checks_identity ON judge_checks(model, endpoint, prompt_version);
         """
     )
+
+
+@migration
+def m006_follow_up_turns(conn: sqlite3.Connection) -> None:
+    """The follow-ups of each question's thread. A row is written when the follow-up is asked (its
+    wording may come from a model and must survive a crash), holds the draft and the time spent
+    while it is open, gets the answer in one update when it is submitted, and the verdict after
+    grading. One statement at a time, each IF NOT EXISTS, so it runs under any migration runner."""
+    conn.execute(
+        """
+        CREATE TABLE IF NOT EXISTS follow_up_turns (
+            id INTEGER PRIMARY KEY,
+            session_id TEXT NOT NULL REFERENCES sessions(id),
+            answer_id INTEGER NOT NULL REFERENCES answers(id),
+            position INTEGER NOT NULL,
+            number INTEGER NOT NULL,
+            question_id TEXT NOT NULL,
+            follow_up_id TEXT NOT NULL,
+            level TEXT NOT NULL,
+            text TEXT NOT NULL,
+            phrased_by TEXT,
+            reason TEXT NOT NULL DEFAULT '',
+            status TEXT NOT NULL,
+            draft TEXT NOT NULL DEFAULT '',
+            answer TEXT,
+            seconds_used REAL NOT NULL DEFAULT 0,
+            seconds_allowed REAL NOT NULL DEFAULT 0,
+            seconds_added REAL NOT NULL DEFAULT 0,
+            ended TEXT,
+            asked_at TEXT NOT NULL,
+            submitted_at TEXT,
+            score REAL,
+            verdict_json TEXT,
+            graded_at TEXT,
+            UNIQUE (session_id, position, number)
+        )
+        """
+    )
+    conn.execute("CREATE INDEX IF NOT EXISTS follow_up_turns_answer ON follow_up_turns(answer_id)")

@@ -44,3 +44,13 @@ AnswersOpt = Annotated[
     Optional[Path],
     typer.Option("--answers", help="Non-interactive: a JSONL file, one {\"answer\": ...} per line."),
 ]
+FollowUpsOpt = Annotated[
+    Optional[int],
+    typer.Option("--follow-ups", min=0, max=4, metavar="N",
+                 help="Follow-up questions after each main answer, chosen from what it showed (0: none; default 1, "
+                      "or [interview] follow_ups in config.toml)."),
+]
+SessionFollowUpsOpt = Annotated[
+    Optional[int],
+    typer.Option("--follow-ups", min=0, max=4, metavar="N", help="Follow-ups after each answer still to come; default: the session's own."),
+]

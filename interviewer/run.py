@@ -134,11 +134,15 @@ def check_interview_options(lang: str, minutes: float | None) -> None:
         raise UserError("--minutes must be positive")
 
 
-def plan_minutes(qbank, plan: list[str], minutes: float | None) -> float:  # noqa: ANN001
-    """The interview's length: as asked, or 3/5/8 minutes per easy/medium/hard question."""
-    from interviewer.session import MINUTES_BY_DIFFICULTY
+def plan_minutes(qbank, plan: list[str], minutes: float | None, follow_ups: int = 0) -> float:  # noqa: ANN001
+    """The interview's length: as asked, or 3/5/8 minutes per easy/medium/hard question plus what
+    its follow-ups add (1/1.5/2 minutes each)."""
+    from interviewer.session import FOLLOW_UP_SECONDS, MINUTES_BY_DIFFICULTY
 
-    return minutes or sum(MINUTES_BY_DIFFICULTY[qbank.get(q).difficulty] for q in plan)
+    if minutes:
+        return minutes
+    return sum(MINUTES_BY_DIFFICULTY[d] + follow_ups * FOLLOW_UP_SECONDS[d] / 60
+               for d in (qbank.get(q).difficulty for q in plan))
 
 
 def grader_workers(judge) -> int:  # noqa: ANN001
@@ -196,7 +200,8 @@ def run_interview(store, qbank, session, judge, scripted=None) -> None:  # noqa:
         judge.start()  # now, behind the first question
     grader = BackgroundGrader(store, judge, workers=grader_workers(judge), on_graded=status.note_verdict if status else None)
     try:
-        outcome = run_session(store, qbank, session, source, grader)
+        outcome = run_session(store, qbank, session, source, grader, phrase=follow_up_phraser(judge),
+                              warm_up=scripted is None)
         if grader.pending():
             with out.status(f"Grading the last {plural(grader.pending(), 'answer')}…"):
                 grader.wait()
@@ -218,6 +223,28 @@ def run_interview(store, qbank, session, judge, scripted=None) -> None:  # noqa:
     report = finish_report(store, qbank, outcome.session, out)
     if report_grading_problems(store, report) and not report.graded:
         raise typer.Exit(EXIT_UNGRADED)
+
+
+def follow_up_phraser(judge):  # noqa: ANN001, ANN201
+    """With an LLM judge (and ``phrase_follow_ups`` left on in config.toml), a model words each
+    follow-up after the candidate's answer; None otherwise. A judge still loading is not waited for:
+    that follow-up keeps the bank's wording."""
+    from interviewer.config import load_config
+    from interviewer.judge_loader import LazyJudge
+
+    if judge.name == "offline" or not load_config().interview.phrase_follow_ups:
+        return None
+
+    def phrase(question, follow_up, answer, lang):  # noqa: ANN001, ANN202
+        model = judge.judge(timeout=0) if isinstance(judge, LazyJudge) else judge
+        if model is None or not hasattr(model, "model"):
+            return None
+        from rubrics.llm.follow_up import phrase_follow_up
+
+        text = phrase_follow_up(model, question, follow_up, answer, lang)
+        return (text, model.model) if text else None
+
+    return phrase
 
 
 def finish_report(store, qbank, session, out):  # noqa: ANN001, ANN201
@@ -242,19 +269,21 @@ def write_session_reports(store, qbank, session):  # noqa: ANN001, ANN201
 
 def report_grading_problems(store, report) -> int:  # noqa: ANN001
     """Say on stderr why answers are ungraded and how to grade them later; how many are."""
-    reasons = list(dict.fromkeys(q.reason or "no reason recorded" for q in report.questions if q.status == "ungraded"))
+    turns = [*(q for q in report.questions if q.status == "ungraded"),
+             *(f for q in report.questions for f in q.follow_ups if f.status == "ungraded")]
+    reasons = list(dict.fromkeys(x.reason or "no reason recorded" for x in turns))
     if not reasons:
         return 0
     from reports.labels import plural
 
     err = console(stderr=True, soft_wrap=not sys.stderr.isatty())  # a log keeps each reason on one line
     ref = "latest" if store.get_session("latest").id == report.session_id else report.session_id
-    err.print(f"[bold red]error:[/bold red] {plural(report.ungraded, 'answer')} could not be graded: {reasons[0]}",
+    err.print(f"[bold red]error:[/bold red] {plural(len(turns), 'answer')} could not be graded: {reasons[0]}",
               markup=True, highlight=False)
     for reason in reasons[1:3]:
         err.print(f"  also: {reason}", markup=False)
     err.print(f"Every answer is saved. Once the judge works, grade them with: interviewer regrade {ref}", markup=False)
-    return report.ungraded
+    return len(turns)
 
 
 def print_summary(report, out) -> None:  # noqa: ANN001
@@ -262,22 +291,29 @@ def print_summary(report, out) -> None:  # noqa: ANN001
 
     from reports.labels import plural
 
+    threads = any(q.follow_ups for q in report.questions)
     table = Table(title=f"Session {report.session_id}")
-    for col in ("#", "topic", "difficulty", "time", "status", "score"):
-        table.add_column(col, justify="right" if col in ("#", "score") else "left")
+    for col in ("#", "topic", "difficulty", "time", "status", *(("answer · follow-ups",) if threads else ()), "score"):
+        table.add_column(col, justify="left" if col in ("topic", "difficulty", "status") else "right")
     for q in report.questions:
         score = "–" if q.score is None else f"{q.score:.1f}"
         used = f"{int(q.seconds_used) // 60}:{int(q.seconds_used) % 60:02d}"
         status = (q.ended if q.status == "graded" else q.status).replace("_", " ")
         if q.status == "graded" and q.low_confidence:
             score += " ?"
-        table.add_row(str(q.position), q.topic, q.difficulty, used, status, score)
+        parts = (" · ".join("–" if x is None else f"{x:.1f}" for x in (q.main_score, *(f.score for f in q.follow_ups))),
+                 ) if threads else ()
+        table.add_row(str(q.position), q.topic, q.difficulty, used, status, *parts, score)
     out.print(table)
     overall = "–" if report.overall_score is None else f"{report.overall_score:.1f}"
     left_out = [f"{n} {what}" for n, what in ((report.ungraded, "ungraded"), (report.pending, "pending"),
                                               (report.time.not_reached if report.time else 0, "not reached")) if n]
     basis = f"over {plural(report.graded, 'graded answer')}" + (f"; left out: {', '.join(left_out)}" if left_out else "")
     out.print(f"[bold]Overall: {overall} / 10[/bold]  ({basis})")
+    if threads:
+        w = report.score_weights
+        out.print(f"A question's score is {w.main:.0%} its answer and {w.follow_ups:.0%} its follow-ups "
+                  "(shared equally; a skipped follow-up counts 0).", markup=False)
     if report.offline_judged:
         # say what the grade is: a text check of claims against the rubric, not an examiner's reading
         out.print("[dim]Graded by the offline judge: it checks what each answer claims against the rubric, by text; "

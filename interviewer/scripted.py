@@ -22,6 +22,7 @@ class ScriptedLine(BaseModel):
     answer: str
     question_id: str | None = None
     seconds: float | None = Field(default=None, ge=0)
+    follow_up_answers: list[str] = Field(default_factory=list, description="Answers to the follow-ups, in order.")
 
 
 def read_answers(path: Path) -> list[ScriptedLine]:
@@ -73,16 +74,29 @@ def pinned_positions(lines: list[ScriptedLine]) -> dict[int, str]:
 class ScriptedAnswers:
     """Replies in the order questions are asked. A ``seconds`` above the question's allowance is
     recorded as a time-out at the allowance, as the interactive clock would. The interview ends
-    with the file's last line: questions after it are not reached, never recorded as 0."""
+    with the file's last line (after its follow-ups): questions after it are not reached, never
+    recorded as 0. A line answers as many follow-ups as its ``follow_up_answers`` hold; the others
+    are not asked, and an empty one is a skipped follow-up (which ends the question's thread)."""
 
     def __init__(self, lines: list[ScriptedLine]):
         self.lines = lines
+
+    def answers_follow_up(self, position: int, number: int) -> bool:
+        """Whether follow-up ``number`` (1-based) of the question at ``position`` has an answer."""
+        return position < len(self.lines) and number <= len(self.lines[position].follow_up_answers)
 
     def ask(self, turn: Turn) -> Reply | None:
         if turn.position >= len(self.lines):
             return None
         line = self.lines[turn.position]
-        last = turn.position == len(self.lines) - 1
+        last_line = turn.position == len(self.lines) - 1
+        follow_ups = min(turn.follow_ups_planned, len(line.follow_up_answers), len(turn.question.follow_ups))
+        if turn.follow_up is not None:
+            n = turn.follow_up.number
+            text = line.follow_up_answers[n - 1] if n <= len(line.follow_up_answers) else ""
+            last = last_line and (n >= follow_ups or not text.strip())
+            return Reply(text=text, seconds_used=0.0, ended="submitted" if text.strip() else "skipped", finish=last)
+        last = last_line and (not follow_ups or not line.answer.strip())
         seconds = line.seconds if line.seconds is not None else 0.0
         if seconds > turn.seconds_allowed:
             return Reply(text=line.answer, seconds_used=turn.seconds_allowed, ended="timed_out", finish=last)

@@ -16,7 +16,7 @@ from urllib.parse import quote
 from interviewer.errors import UserError
 from interviewer.migrations import NewerDatabaseError, app_version, migrate, pending
 from interviewer.notices import one_line, warn
-from reports.records import AnswerRecord, SessionRecord, SessionSettings
+from reports.records import AnswerRecord, FollowUpRecord, SessionRecord, SessionSettings
 from rubrics.judge import LLMCall
 from rubrics.limits import MAX_NOTE_CHARS, bounded_verdict, clip
 from rubrics.secrets import redact, redact_values, redact_verdict
@@ -163,6 +163,10 @@ class Store:
 
     def update_elapsed(self, session_id: str, elapsed: float) -> None:
         self._write("UPDATE sessions SET elapsed_seconds = ? WHERE id = ?", (elapsed, session_id))
+
+    def update_settings(self, session_id: str, settings: SessionSettings) -> None:
+        """Settings changed on ``resume`` (the follow-ups per question) hold for later resumes too."""
+        self._write("UPDATE sessions SET settings_json = ? WHERE id = ?", (settings.model_dump_json(), session_id))
 
     def finish_session(self, session_id: str) -> None:
         """Keeps the first end time: finishing the grading of an interrupted session later does not move it."""
@@ -339,6 +343,88 @@ class Store:
         if not rows:
             return None
         return {**json.loads(rows[0]["result_json"]), "checked_at": rows[0]["checked_at"], "trusted": bool(rows[0]["trusted"])}
+
+
+    # follow-ups: each turn of a question's thread (interviewer.follow_ups) ------------------------
+    def ask_follow_up(self, f: FollowUpRecord, answer_id: int) -> int:
+        """Record that a follow-up is being asked, with its wording and the time it has, before the
+        candidate sees it: ``resume`` returns to it exactly."""
+        cur = self._write(
+            "INSERT INTO follow_up_turns (session_id, answer_id, position, number, question_id, follow_up_id, level,"
+            " text, phrased_by, reason, status, draft, seconds_used, seconds_allowed, seconds_added, asked_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'asked', ?, ?, ?, ?, ?)",
+            (f.session_id, answer_id, f.position, f.number, f.question_id, f.follow_up_id, f.level, f.text,
+             f.phrased_by, f.reason, f.draft, f.seconds_used, f.seconds_allowed, f.seconds_added,
+             f.asked_at.isoformat()),
+        )
+        f.id = int(cur.lastrowid or 0)
+        return f.id
+
+    def save_follow_up_draft(self, turn_id: int, text: str, seconds_used: float) -> None:
+        self._write("UPDATE follow_up_turns SET draft = ?, seconds_used = ? WHERE id = ? AND answer IS NULL",
+                    (text, seconds_used, turn_id))
+
+    def submit_follow_up(self, f: FollowUpRecord) -> None:
+        """Commit the follow-up's answer (and drop its draft) before it is graded."""
+        assert f.id is not None and f.answer is not None
+        f.submitted_at = f.submitted_at or datetime.now(timezone.utc)
+        self._write(
+            "UPDATE follow_up_turns SET answer = ?, ended = ?, seconds_used = ?, seconds_allowed = ?, submitted_at = ?,"
+            " draft = '', status = 'answered' WHERE id = ?",
+            (f.answer, f.ended, f.seconds_used, f.seconds_allowed, f.submitted_at.isoformat(), f.id),
+        )
+
+    def save_follow_up_verdict(self, turn_id: int, v: Verdict) -> None:
+        self._write("UPDATE follow_up_turns SET status = ?, score = ?, verdict_json = ?, graded_at = ? WHERE id = ?",
+                    (v.status, v.score, v.model_dump_json(), v.graded_at.isoformat(), turn_id))
+
+    def _follow_up(self, row: sqlite3.Row) -> FollowUpRecord | None:
+        """The turn of a row; None (with a warning) when the row is corrupted. An unreadable verdict
+        only loses the verdict, as for a main answer."""
+        try:
+            f = FollowUpRecord(
+                id=row["id"], session_id=row["session_id"], position=row["position"], number=row["number"],
+                question_id=row["question_id"], follow_up_id=row["follow_up_id"], level=row["level"], text=row["text"],
+                phrased_by=row["phrased_by"], reason=row["reason"], draft=row["draft"], answer=row["answer"],
+                seconds_used=row["seconds_used"], seconds_allowed=row["seconds_allowed"],
+                seconds_added=row["seconds_added"], asked_at=row["asked_at"], submitted_at=row["submitted_at"],
+                ended=row["ended"],
+            )
+        except (ValueError, TypeError) as e:
+            warn(f"session {row['session_id']}, a follow-up of question {row['position']}: corrupted in {self.path} "
+                 f"and skipped ({one_line(e)})")
+            return None
+        if row["verdict_json"]:
+            try:
+                f.verdict = Verdict.model_validate_json(row["verdict_json"])
+            except (ValueError, TypeError) as e:
+                warn(f"session {row['session_id']}, follow-up {f.number} of question {f.position + 1}: its verdict is "
+                     f"corrupted and was ignored ({one_line(e)}); `interviewer regrade {f.session_id}` grades it again")
+        return f
+
+    def follow_up_turns(self, session_id: str | None = None, position: int | None = None) -> list[FollowUpRecord]:
+        """Follow-up turns in the order asked: a session's, one question's of it, or all."""
+        where, params = [], []
+        if session_id is not None:
+            where.append("session_id = ?")
+            params.append(session_id)
+        if position is not None:
+            where.append("position = ?")
+            params.append(position)
+        sql = "SELECT * FROM follow_up_turns" + (" WHERE " + " AND ".join(where) if where else "")
+        rows = self._read(sql + " ORDER BY session_id, position, number", tuple(params))
+        return [f for f in map(self._follow_up, rows) if f is not None]
+
+    def attach_follow_ups(self, answers: list[AnswerRecord]) -> list[AnswerRecord]:
+        """``answers`` with their threads filled in (``AnswerRecord.follow_ups``)."""
+        sessions = {a.session_id for a in answers}
+        turns = self.follow_up_turns(next(iter(sessions))) if len(sessions) == 1 else self.follow_up_turns()
+        by_answer: dict[tuple[str, int], list[FollowUpRecord]] = {}
+        for f in turns:
+            by_answer.setdefault((f.session_id, f.position), []).append(f)
+        for a in answers:
+            a.follow_ups = by_answer.get((a.session_id, a.position), [])
+        return answers
 
 
 def _connect_read_only(path: Path) -> sqlite3.Connection:

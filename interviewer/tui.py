@@ -1,4 +1,6 @@
-"""The terminal interview: one prompt_toolkit application per question, with a live countdown.
+"""The terminal interview: one prompt_toolkit application per question or follow-up, with a live
+countdown. A follow-up shows the thread so far (the question, your answer, earlier follow-ups and
+answers) above it, scrolled so that the follow-up itself is in view.
 
 When the question's (or the interview's) time runs out, whatever is in the editor is submitted as
 it stands, exactly as a real interviewer would take the answer you have so far. A key that would
@@ -30,8 +32,8 @@ from prompt_toolkit.output import Output, create_output
 from prompt_toolkit.styles import Style
 from prompt_toolkit.widgets import TextArea
 
-from interviewer.session import Reply, Turn
-from interviewer.wrap import WordWrap, WrappedText
+from interviewer.session import FollowUpAsk, Reply, Turn
+from interviewer.wrap import WordWrap, WrappedText, wrap_fragments
 from reports import labels
 from reports.labels import plural, value
 
@@ -42,6 +44,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "keys": ("Ctrl-D or Esc Enter: submit · Ctrl-N: skip · Ctrl-Q: finish the interview · Ctrl-C: pause (resume later)",
              "Ctrl-D 或 Esc Enter：提交 · Ctrl-N：跳过 · Ctrl-Q：结束面试 · Ctrl-C：暂停（之后 resume 继续）"),
     "scroll": (" · PgUp/PgDn: scroll the question", " · PgUp/PgDn：滚动题目"),
+    "scroll_thread": (" · PgUp/PgDn: scroll the thread", " · PgUp/PgDn：滚动问答记录"),
     "more": ("── more of the question: PgDn ↓ ", "── 题目未显示完：PgDn ↓ "),
     "above": ("── PgUp ↑ for the start of the question ", "── PgUp ↑ 查看题目开头 "),
     "confirm_empty": ("Nothing typed: skip this question? It scores 0. y: skip · any other key: keep answering",
@@ -57,6 +60,27 @@ TEXT: dict[str, tuple[str, str]] = {
     "timed_out": ("✓ time is up: answer {n} saved as typed; grading in the background",
                   "✓ 时间到：第 {n} 题已按现有内容保存，后台评分中"),
     "skipped": ("✓ question {n} skipped", "✓ 第 {n} 题已跳过"),
+    # follow-ups
+    "follow_up": ("Question {n}/{total} · follow-up {k}/{planned}", "第 {n}/{total} 题 · 追问 {k}/{planned}"),
+    "interviewer": ("Interviewer: ", "面试官："),
+    "you": ("You: ", "你："),
+    "asks_follow_up": ("Follow-up {k}: ", "追问 {k}："),
+    "no_answer": ("(no answer)", "（未作答）"),
+    "above_thread": ("── PgUp ↑ for the question and your answer ", "── PgUp ↑ 查看题目和你的回答 "),
+    "more_thread": ("── more of the follow-up: PgDn ↓ ", "── 追问未显示完：PgDn ↓ "),
+    "clock_follow_up": ("⏱ follow-up {q} (incl. +{added} for it) · interview {all} · {count}",
+                        "⏱ 本追问剩余 {q}（含追加的 {added}）· 整场剩余 {all} · {count}"),
+    "confirm_empty_follow_up": ("Nothing typed: skip this follow-up? It counts 0 in the question's score and the "
+                                "interview moves on. y: skip · any other key: keep answering",
+                                "还没有作答：跳过这个追问吗？它在本题得分中记 0 分，面试进入下一题。y：跳过 · 其他任意键：继续作答"),
+    "confirm_skip_follow_up": ("Skip with an answer typed? It is submitted and graded as it stands, and the interview "
+                               "moves on. y: submit and move on · any other key: keep answering",
+                               "已经写了回答：跳过的话会按现有内容提交并评分，面试进入下一题。y：提交并进入下一题 · 其他任意键：继续作答"),
+    "saved_follow_up": ("✓ follow-up {k} of question {n} saved; grading in the background",
+                        "✓ 第 {n} 题的追问 {k} 已保存，后台评分中"),
+    "timed_out_follow_up": ("✓ time is up: follow-up {k} of question {n} saved as typed; grading in the background",
+                            "✓ 时间到：第 {n} 题的追问 {k} 已按现有内容保存，后台评分中"),
+    "skipped_follow_up": ("✓ follow-up {k} of question {n} skipped", "✓ 第 {n} 题的追问 {k} 已跳过"),
 }
 
 STYLE = Style.from_dict(
@@ -71,6 +95,9 @@ STYLE = Style.from_dict(
         "confirm": "ansiyellow reverse bold",
         "question": "",
         "rule": "ansibrightblack",
+        "who": "bold",
+        "thread": "ansibrightblack",
+        "follow-up": "bold",
     }
 )
 
@@ -104,6 +131,18 @@ def _mmss(seconds: float) -> str:
     return f"{seconds // 60:02d}:{seconds % 60:02d}"
 
 
+def _thread(fu: FollowUpAsk, lang: str, asked: bool = True) -> list[tuple[str, str]]:
+    """The exchange so far, then (``asked``) the follow-up being asked, on a line of its own."""
+    out: list[tuple[str, str]] = []
+    for i, (question, answered) in enumerate(fu.thread):
+        who = t("interviewer", lang) if i == 0 else t("asks_follow_up", lang, k=i)
+        out += [("class:who", who), ("class:thread", question + "\n"),
+                ("class:who", t("you", lang)), ("class:thread", (answered.strip() or t("no_answer", lang)) + "\n")]
+    if asked:
+        out += [("class:who", t("asks_follow_up", lang, k=fu.number)), ("class:follow-up", fu.text)]
+    return out
+
+
 class StatusLine(Protocol):
     """What the screen shows under the clock (interviewer.judge_loader.JudgeStatus)."""
 
@@ -133,8 +172,10 @@ class TerminalAnswers:
         from prompt_toolkit.formatted_text import FormattedText
 
         key = record.ended if record.ended in ("timed_out", "skipped") else "saved"
-        print_formatted_text(FormattedText([("ansigreen", " " + t(key, self.lang, n=record.position + 1) + "\n")]),
-                             output=self.output)
+        number = getattr(record, "number", None)  # a follow-up's
+        text = t(key + "_follow_up", self.lang, n=record.position + 1, k=number) if number else \
+            t(key, self.lang, n=record.position + 1)
+        print_formatted_text(FormattedText([("ansigreen", " " + text + "\n")]), output=self.output)
 
     def ask(self, turn: Turn) -> Reply:
         """The reply, already on disk when ``turn.commit`` is given: a submitted answer leaves the
@@ -142,6 +183,7 @@ class TerminalAnswers:
         text stays in the editor, the status line says it is not saved, the clock keeps running and
         the save is retried every ``autosave`` seconds (Ctrl-D retries at once)."""
         q = turn.question
+        fu = turn.follow_up
         lang = self.lang = turn.lang
         started = time.monotonic()
         deadline = started + turn.seconds_allowed
@@ -157,25 +199,32 @@ class TerminalAnswers:
             return Reply(text=editor.text, seconds_used=time.monotonic() - started, ended=ended, **kw)  # type: ignore[arg-type]
 
         def header() -> list[tuple[str, str]]:
-            meta = " · ".join(x for x in (q.topic, q.subtopic, value(q.difficulty, lang)) if x)
-            return [("class:header", " " + t("question", lang, n=turn.position + 1, total=turn.total) + " "),
-                    ("class:meta", " " + meta)]
+            level = labels.level(fu.level, lang) if fu else ""
+            meta = " · ".join(x for x in (q.topic, q.subtopic, value(q.difficulty, lang), level) if x)
+            title = (t("follow_up", lang, n=turn.position + 1, total=turn.total, k=fu.number, planned=fu.planned) if fu
+                     else t("question", lang, n=turn.position + 1, total=turn.total))
+            return [("class:header", " " + title + " "), ("class:meta", " " + meta)]
 
-        question = WrappedText(lambda: [("class:question", q.text.get(lang))])
+        # a follow-up comes at the end of its thread: in view first, the thread above it a PgUp away
+        question = WrappedText(lambda: _thread(fu, lang) if fu else [("class:question", q.text.get(lang))],
+                               start_at=(lambda width: len(wrap_fragments(_thread(fu, lang, asked=False), width)) - 1)
+                               if fu else None)
 
         def rule() -> list[tuple[str, str]]:
             if question.hidden_below:
-                return [("class:status", t("more", lang))]
+                return [("class:status", t("more_thread" if fu else "more", lang))]
             if question.hidden_above:
-                return [("class:rule", t("above", lang))]
+                return [("class:rule", t("above_thread" if fu else "above", lang))]
             return []
 
         def clock() -> list[tuple[str, str]]:
             now = time.monotonic()
             left_q, left_all = deadline - now, interview_deadline - now
             style = "class:clock.low" if min(left_q, left_all) < 30 else "class:clock"
-            return [(style, " " + t("clock", lang, q=_mmss(left_q), all=_mmss(left_all),
-                                    count=count_text(editor.text, lang)))]
+            words = {"q": _mmss(left_q), "all": _mmss(left_all), "count": count_text(editor.text, lang)}
+            if fu:
+                return [(style, " " + t("clock_follow_up", lang, added=_mmss(fu.seconds_added), **words))]
+            return [(style, " " + t("clock", lang, **words))]
 
         def status() -> list[tuple[str, str]]:
             if self.status is None:
@@ -186,7 +235,7 @@ class TerminalAnswers:
         def help_line() -> list[tuple[str, str]]:
             if pending:
                 return [("class:confirm", " " + pending[-1][0] + " ")]
-            scroll = t("scroll", lang) if question.hidden_above or question.hidden_below else ""
+            scroll = t("scroll_thread" if fu else "scroll", lang) if question.hidden_above or question.hidden_below else ""
             return [("class:help", " " + t("keys", lang) + scroll + " ")]
 
         def ask_first(text: str, then: Callable[[], None]) -> None:
@@ -241,12 +290,12 @@ class TerminalAnswers:
             if editor.text.strip():
                 leave(result("submitted"))
             else:
-                ask_first(t("confirm_empty", lang), lambda: leave(result("skipped")))
+                ask_first(t("confirm_empty_follow_up" if fu else "confirm_empty", lang), lambda: leave(result("skipped")))
 
         @kb.add("c-n", filter=~waiting)
         def _skip(event) -> None:  # noqa: ANN001
             if editor.text.strip():
-                ask_first(t("confirm_skip", lang), lambda: leave(result("submitted")))
+                ask_first(t("confirm_skip_follow_up" if fu else "confirm_skip", lang), lambda: leave(result("submitted")))
             else:
                 leave(result("skipped"))
 

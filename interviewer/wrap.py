@@ -74,11 +74,14 @@ def wrap_fragments(fragments: StyleAndTextTuples, width: int) -> list[StyleAndTe
 
 class WrappedText(UIControl):
     """Read-only formatted text wrapped at word boundaries. ``scroll(n)`` moves it by rows when it
-    is taller than its window; ``hidden_above``/``hidden_below`` say how many rows are out of view."""
+    is taller than its window; ``hidden_above``/``hidden_below`` say how many rows are out of view.
+    ``start_at(width)``: the row to show first until it is scrolled, whatever height the window
+    turns out to have (the window then ends with the last row if the rows from it do not fill it)."""
 
-    def __init__(self, get_text: Callable[[], AnyFormattedText]) -> None:
+    def __init__(self, get_text: Callable[[], AnyFormattedText], start_at: Callable[[int], int] | None = None) -> None:
         self.get_text = get_text
         self.offset = 0
+        self.start_at = start_at
         self.hidden_above = 0
         self.hidden_below = 0
 
@@ -97,12 +100,15 @@ class WrappedText(UIControl):
 
     def create_content(self, width: int, height: int) -> UIContent:
         rows = self._rows(width)
+        if self.start_at is not None:
+            self.offset = self.start_at(width)
         self.offset = max(0, min(self.offset, len(rows) - height))
         visible = rows[self.offset:self.offset + height]
         self.hidden_above, self.hidden_below = self.offset, max(0, len(rows) - self.offset - height)
         return UIContent(get_line=lambda i: visible[i], line_count=len(visible), show_cursor=False)
 
     def scroll(self, rows: int) -> None:
+        self.start_at = None
         self.offset = max(0, self.offset + rows)
 
     def is_focusable(self) -> bool:

@@ -237,8 +237,10 @@ class Question(_Strict):
         return self
 
     def follow_up_question(self, follow_up: FollowUp) -> Question:
-        """A follow-up as a gradable question of its own (id ``<question>~<follow-up>``)."""
-        return Question(
+        """A follow-up as a gradable question of its own (id ``<question>~<follow-up>``). Built
+        from parts already validated, without the id check: ``~`` cannot occur in a bank's ids,
+        which is what keeps these ids apart from them."""
+        return Question.model_construct(
             id=f"{self.id}~{follow_up.id}",
             topic=self.topic,
             subtopic=self.subtopic,

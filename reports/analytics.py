@@ -13,7 +13,9 @@ recency-weighted mean shrunk toward the candidate's overall mean::
 with half-life ``H = 14`` days and prior strength ``K = 3`` pseudo-answers. A topic with one bad
 answer moves only a quarter of the way from ``mu`` toward it, while a topic answered badly again
 and again sinks to its own mean. Scores are the verdicts' 0-10 scores; ungraded answers are left
-out (a judge failure says nothing about the candidate); skipped or empty answers count as 0.
+out (a judge failure says nothing about the candidate); skipped or empty answers count as 0. A
+question's score includes its follow-ups (``reports.question_score``), so what the follow-ups
+revealed moves mastery too, and the key points they missed join "what to study next".
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from datetime import datetime
 import pandas as pd
 
 from question_bank.models import Question
+from reports.question_score import counted_follow_ups, question_score
 from reports.records import AnswerRecord, SessionRecord
 
 HALF_LIFE_DAYS = 14.0
@@ -32,7 +35,8 @@ PRIOR_STRENGTH = 3.0
 
 ANSWER_COLUMNS = [
     "answer_id", "session_id", "session_created_at", "mode", "position", "question_id", "topic", "subtopic",
-    "difficulty", "submitted_at", "seconds_used", "seconds_allowed", "ended", "status", "score", "max_score",
+    "difficulty", "submitted_at", "seconds_used", "seconds_allowed", "ended", "status", "score", "main_score",
+    "follow_ups", "follow_ups_score", "max_score",
     "key_points_full", "key_points_partial", "key_points_missed", "misconceptions", "flags", "judge", "model",
     "prompt_version", "prompt_tokens", "completion_tokens", "cost_usd", "answer", "feedback", "reason",
     "verdict_json",
@@ -42,6 +46,7 @@ ANSWER_COLUMNS = [
 def answers_frame(answers: Iterable[AnswerRecord], questions: dict[str, Question],
                   sessions: Iterable[SessionRecord] = (), with_verdicts: bool = False) -> pd.DataFrame:
     """One row per answer with its latest verdict; the shape ``export`` writes and the rest reads.
+    ``score`` is the question's (its follow-ups included), ``main_score`` the main answer's own.
     ``verdict_json`` (the whole verdict) is filled only ``with_verdicts``: it costs more than
     everything else together and only the export needs it."""
     by_session = {s.id: s for s in sessions}
@@ -58,7 +63,9 @@ def answers_frame(answers: Iterable[AnswerRecord], questions: dict[str, Question
             "topic": q.topic if q else "unknown", "subtopic": q.subtopic if q else "",
             "difficulty": q.difficulty if q else "unknown",
             "submitted_at": a.submitted_at, "seconds_used": a.seconds_used, "seconds_allowed": a.seconds_allowed,
-            "ended": a.ended, "status": v.status if v else "pending", "score": v.score if v else None,
+            "ended": a.ended, "status": v.status if v else "pending", "score": question_score(a),
+            "main_score": v.score if v else None, "follow_ups": len(a.follow_ups),
+            "follow_ups_score": _mean_or_none([f.verdict.score for f in counted_follow_ups(a)]),  # type: ignore[union-attr]
             "max_score": v.max_score if v else 10.0,
             "key_points_full": credits.count("full"), "key_points_partial": credits.count("partial"),
             "key_points_missed": credits.count("none"),
@@ -77,6 +84,10 @@ def answers_frame(answers: Iterable[AnswerRecord], questions: dict[str, Question
         df[col] = pd.to_datetime(df[col], utc=True)
     df["score"] = pd.to_numeric(df["score"], errors="coerce").astype("float64")
     return df.sort_values(["submitted_at", "session_id", "position"], kind="stable").reset_index(drop=True)
+
+
+def _mean_or_none(xs: list) -> float | None:
+    return round(sum(xs) / len(xs), 2) if xs else None
 
 
 def _graded(df: pd.DataFrame) -> pd.DataFrame:
@@ -155,18 +166,27 @@ def session_trend(df: pd.DataFrame, sessions: Iterable[SessionRecord]) -> pd.Dat
 
 def key_point_frame(answers: Iterable[AnswerRecord], questions: dict[str, Question], lang: str = "en") -> pd.DataFrame:
     """One row per (graded answer, key point): the raw material of 'what to study next'. The text is
-    the bank's, in ``lang``, when the bank still has the point; else what the verdict recorded."""
+    the bank's, in ``lang``, when the bank still has the point; else what the verdict recorded.
+    A follow-up's key points count too, under the follow-up's own id (``question~follow-up``)."""
     rows = []
+
+    def add(question_id: str, topic: str, v, texts: dict[str, str], at: datetime) -> None:  # noqa: ANN001
+        for k in v.key_points:
+            rows.append({"question_id": question_id, "topic": topic, "key_point_id": k.id,
+                         "text": texts.get(k.id) or k.text or k.id, "credit": k.credit.value, "weight": k.weight,
+                         "submitted_at": at})
+
     for a in answers:
         v = a.verdict
         if v is None or v.status != "graded":
             continue
         q = questions.get(a.question_id)
-        texts = {k.id: k.text.get(lang) for k in q.rubric.key_points} if q else {}
-        for k in v.key_points:
-            rows.append({"question_id": a.question_id, "topic": q.topic if q else "unknown",
-                         "key_point_id": k.id, "text": texts.get(k.id) or k.text or k.id, "credit": k.credit.value,
-                         "weight": k.weight, "submitted_at": a.submitted_at})
+        topic = q.topic if q else "unknown"
+        add(a.question_id, topic, v, {k.id: k.text.get(lang) for k in q.rubric.key_points} if q else {}, a.submitted_at)
+        for f in counted_follow_ups(a):  # a follow-up's points, under its own id (question~follow-up)
+            fu = next((x for x in q.follow_ups if x.id == f.follow_up_id), None) if q else None
+            add(f.gradable_id, topic, f.verdict, {k.id: k.text.get(lang) for k in fu.rubric.key_points} if fu else {},
+                f.submitted_at or a.submitted_at)
     df = pd.DataFrame(rows, columns=["question_id", "topic", "key_point_id", "text", "credit", "weight", "submitted_at"])
     df["submitted_at"] = pd.to_datetime(df["submitted_at"], utc=True)
     return df

@@ -166,6 +166,18 @@ LABELS: dict[str, tuple[str, str]] = {
     "feedback": ("Feedback", "点评"),
     "reference_answer": ("Reference answer", "参考答案"),
     "follow_ups": ("An interviewer would ask next", "面试官可能的追问"),
+    # the thread of follow-ups
+    "h_thread": ("Follow-ups", "追问"),
+    "follow_up_n": ("Follow-up {n}", "追问 {n}"),
+    "why_gap": ("probes a point the answer missed or got wrong: {point}", "追问回答中漏掉或说错的要点：{point}"),
+    "why_deeper": ("the answer covered every point: one rung deeper", "回答覆盖了所有要点：再深入一层"),
+    "worded_by": ("worded after your answer by {model}", "由 {model} 结合你的回答措辞"),
+    "follow_up_open": ("Not answered yet: the interview was paused here.", "尚未作答：面试在这里暂停了。"),
+    "score_parts": ("answer {main} · follow-ups {fu} → {score}", "主回答 {main} · 追问 {fu} → {score}"),
+    "score_weights": ("A question's score is {main}% its answer and {fu}% its follow-ups, shared equally among those "
+                      "asked (a skipped follow-up counts 0).",
+                      "每道题的得分 = 主回答 {main}% + 追问 {fu}%（追问之间平分；跳过的追问记 0 分）。"),
+    "reference_short": ("Reference", "参考答案"),
     # flagged
     "col_question": ("Question", "题目"),
     "col_flag": ("Flag", "标记"),
@@ -208,6 +220,8 @@ VALUES_ZH: dict[str, str] = {
     "manipulation": "疑似操纵评分", "keyword_stuffing": "堆砌关键词", "judge_disagreement": "评分分歧",
     "truncated": "回答被截断", "unverified_evidence": "引用无法核实", "sample_spread": "多次采样结果分歧",
     "en": "英文", "zh": "中文",
+    "mechanism": "原理", "trade_off": "权衡", "numbers": "数字", "failure_modes": "失效场景",
+    "open": "作答中",
 }
 
 
@@ -228,6 +242,15 @@ def t(key: str, lang: str | None = "en", table: dict[str, tuple[str, str]] | Non
 def value(v: str, lang: str | None = "en") -> str:
     """An enumerated value as shown to the reader: unchanged in English, mapped in Chinese."""
     return VALUES_ZH.get(v, v) if _lang(lang) == "zh" else v
+
+
+#: The follow-up ladder's rungs as English shows them (Chinese: VALUES_ZH).
+LEVELS_EN = {"mechanism": "mechanism", "trade_off": "trade-off", "numbers": "numbers", "failure_modes": "failure modes"}
+
+
+def level(v: str, lang: str | None = "en") -> str:
+    """A follow-up's rung on the ladder, as shown to the reader."""
+    return value(v, lang) if _lang(lang) == "zh" else LEVELS_EN.get(v, v.replace("_", " "))
 
 
 def plural_s(n: int | float) -> str:
@@ -257,3 +280,6 @@ class Labels:
 
     def v(self, v: str | None) -> str:
         return value(v or "", self.lang)
+
+    def level(self, v: str) -> str:
+        return level(v, self.lang)

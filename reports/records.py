@@ -36,6 +36,8 @@ class SessionSettings(BaseModel):
     timeout: float | None = None  # seconds per request, when given on the command line
     lang: Literal["en", "zh"] = "en"
     banks: list[str] = Field(default_factory=list)
+    #: Follow-ups asked after each main answer (0 for sessions from before follow-ups existed).
+    follow_ups: int = Field(default=0, ge=0)
 
 
 class SessionRecord(BaseModel):
@@ -49,6 +51,36 @@ class SessionRecord(BaseModel):
     elapsed_seconds: float = Field(default=0.0, description="Interview time used so far, for resume.")
 
 
+class FollowUpRecord(BaseModel):
+    """One follow-up of a question's thread: stored when it is asked (so ``resume`` returns to it
+    with its wording, text and time), then its answer, then its verdict."""
+
+    id: int | None = None
+    session_id: str
+    position: int  # the main question's
+    number: int = Field(ge=1, description="1 for the first follow-up of the thread.")
+    question_id: str  # the main question's
+    follow_up_id: str
+    level: str
+    text: str = Field(description="The follow-up exactly as asked.")
+    phrased_by: str | None = Field(default=None, description="The model that worded it; None: the bank's wording.")
+    reason: str = Field(default="", description="Why it was chosen: 'gap:<key point id>' or 'deeper'.")
+    draft: str = ""
+    answer: str | None = Field(default=None, description="None while the follow-up is open.")
+    seconds_used: float = 0.0
+    seconds_allowed: float = 0.0
+    seconds_added: float = Field(default=0.0, description="What the follow-up added to the question's clock.")
+    asked_at: datetime = Field(default_factory=utcnow)
+    submitted_at: datetime | None = None
+    ended: AnswerEnd | None = None
+    verdict: Verdict | None = None
+
+    @property
+    def gradable_id(self) -> str:
+        """The id of the follow-up as a question of its own (``Question.follow_up_question``)."""
+        return f"{self.question_id}~{self.follow_up_id}"
+
+
 class AnswerRecord(BaseModel):
     id: int | None = None
     session_id: str
@@ -60,3 +92,4 @@ class AnswerRecord(BaseModel):
     submitted_at: datetime = Field(default_factory=utcnow)
     ended: AnswerEnd = "submitted"
     verdict: Verdict | None = None
+    follow_ups: list[FollowUpRecord] = Field(default_factory=list, description="Its thread, in the order asked.")

@@ -14,12 +14,13 @@ from statistics import mean
 
 from pydantic import BaseModel, Field
 
-from question_bank.models import Question
-from reports.records import AnswerRecord, SessionRecord, SessionSettings
+from question_bank.models import FollowUp, Question, Rubric
+from reports.question_score import FOLLOW_UPS_WEIGHT, MAIN_WEIGHT, counted_follow_ups, question_score
+from reports.records import AnswerRecord, FollowUpRecord, SessionRecord, SessionSettings
 from reports.charts import band, coverage_shares
 from reports import labels
 from reports.labels import Labels
-from rubrics.verdict import MAX_SCORE, Flag
+from rubrics.verdict import MAX_SCORE, Flag, Verdict
 
 TEMPLATES = Path(__file__).parent / "templates"
 FORMATS = ("html", "md", "json")
@@ -47,6 +48,30 @@ class MisconceptionRow(BaseModel):
     evidence: str | None = None
 
 
+class FollowUpReport(BaseModel):
+    """One follow-up of a question's thread, as asked and answered."""
+
+    number: int
+    id: str
+    level: str  # mechanism | trade_off | numbers | failure_modes
+    question: str = Field(description="Exactly as asked (a model may have worded it after the answer).")
+    phrased_by: str | None = None
+    why: str = Field(default="", description="Why it was asked: the missed point it probes, or the ladder.")
+    answer: str | None = Field(description="Exactly as typed; None while the follow-up is still open.")
+    seconds_used: float = 0.0
+    seconds_allowed: float = 0.0
+    ended: str | None = None  # submitted | timed_out | skipped; None while open
+    status: str = "pending"  # graded | ungraded | pending | open
+    reason: str | None = None
+    score: float | None = None
+    max_score: float = MAX_SCORE
+    key_points: list[KeyPointRow] = Field(default_factory=list)
+    misconceptions: list[MisconceptionRow] = Field(default_factory=list)
+    feedback: str = ""
+    reference_answer: str = ""
+    judge: str | None = None
+
+
 class QuestionReport(BaseModel):
     position: int
     id: str
@@ -61,13 +86,17 @@ class QuestionReport(BaseModel):
     status: str = "pending"  # graded | ungraded | pending | not_reached
     reason: str | None = None
     chosen_because: str | None = Field(default=None, description="Why a drill chose this question.")
-    score: float | None = None
+    score: float | None = Field(default=None, description="The question's score: the main answer and its "
+                                "follow-ups combined (reports.question_score).")
+    main_score: float | None = Field(default=None, description="The main answer's own score.")
+    follow_ups_score: float | None = Field(default=None, description="The mean of the follow-ups counted in score.")
     max_score: float = MAX_SCORE
     key_points: list[KeyPointRow] = Field(default_factory=list)
     misconceptions: list[MisconceptionRow] = Field(default_factory=list)
     feedback: str = ""
     reference_answer: str = ""
-    follow_ups: list[str] = Field(default_factory=list)
+    follow_ups: list[FollowUpReport] = Field(default_factory=list, description="The thread: follow-ups asked, in order.")
+    suggested_follow_ups: list[str] = Field(default_factory=list, description="Follow-ups of the bank not asked.")
     flags: list[Flag] = Field(default_factory=list)
     judge: str | None = None
     confidence: float | None = Field(default=None, description="The judge's trust in its own verdict, 0-1.")
@@ -170,8 +199,17 @@ class JudgeCheckNote(BaseModel):
     trusted: bool
 
 
+class ScoreWeights(BaseModel):
+    """How a question's score combines its main answer and its follow-ups."""
+
+    main: float = MAIN_WEIGHT
+    follow_ups: float = FOLLOW_UPS_WEIGHT
+
+
 class SessionReport(BaseModel):
-    report_version: int = 2
+    #: 3: questions[].follow_ups became the thread's follow-ups (objects); the bank's list of strings
+    #: is now questions[].suggested_follow_ups, and a question's score includes its follow-ups
+    report_version: int = 3
     session_id: str
     created_at: datetime
     finished_at: datetime | None
@@ -198,6 +236,7 @@ class SessionReport(BaseModel):
     judge_check: JudgeCheckNote | None = Field(default=None, description="None: the judge was never checked.")
     questions: list[QuestionReport]
     offline_judged: bool = Field(default=False, description="Some answers were graded by the offline (text) judge.")
+    score_weights: ScoreWeights = Field(default_factory=ScoreWeights)
 
     @property
     def low_confidence(self) -> list[QuestionReport]:
@@ -216,8 +255,9 @@ class History:
 def report_for(store, session: SessionRecord, questions: dict[str, Question]) -> SessionReport:  # noqa: ANN001
     """The full v2 report from a store (anything with ``answers``, ``all_answers`` and
     ``list_sessions``), with history up to and including ``session``."""
-    history = History(store.list_sessions(), store.all_answers())
-    return build_report(session, store.answers(session.id), questions, history=history)
+    attach = getattr(store, "attach_follow_ups", lambda answers: answers)
+    history = History(store.list_sessions(), attach(store.all_answers()))
+    return build_report(session, attach(store.answers(session.id)), questions, history=history)
 
 
 def _mean(xs: list[float]) -> float | None:
@@ -246,27 +286,28 @@ def build_report(session: SessionRecord, answers: list[AnswerRecord], questions:
             answer=a.answer if a else None,
             chosen_because=session.reasons.get(qid),
             reference_answer=q.reference_answer.get(lang) if q else "",
-            follow_ups=[f.text.get(lang) for f in q.follow_ups] if q else [],
         )
+        asked = {f.follow_up_id for f in a.follow_ups} if a else set()
+        row.suggested_follow_ups = [f.text.get(lang) for f in q.follow_ups if f.id not in asked] if q else []
         if a:
             row.seconds_used, row.seconds_allowed, row.ended = a.seconds_used, a.seconds_allowed, a.ended
             v = a.verdict
             if v is None:
                 row.status = "pending"
             else:
-                row.status, row.reason, row.score, row.feedback = v.status, v.reason, v.score, v.feedback
+                row.status, row.reason, row.main_score, row.feedback = v.status, v.reason, v.score, v.feedback
+                row.score = question_score(a)
+                counted = [f.verdict.score for f in counted_follow_ups(a)]  # type: ignore[union-attr]
+                row.follow_ups_score = _mean(counted)  # type: ignore[arg-type]
                 row.judge = v.judge + (f" ({v.model})" if v.model else "")
                 row.flags = list(v.flags)
-                # the bank's wording in the session's language; the verdict's when the bank lost the point
-                texts = {k.id: k.text.get(lang) for k in q.rubric.key_points} if q else {}
-                wrong = {m.id: m.text.get(lang) for m in q.rubric.misconceptions} if q else {}
-                row.key_points = [KeyPointRow(id=k.id, text=texts.get(k.id) or k.text, weight=k.weight,
-                                              credit=k.credit.value, evidence=k.evidence, contradicted=k.contradicted,
-                                              contradiction=k.contradiction) for k in v.key_points]
+                row.key_points, row.misconceptions = _verdict_rows(v, q.rubric if q else None, lang)
                 row.confidence, row.confidence_notes = v.confidence, list(v.confidence_notes)
-                row.misconceptions = [MisconceptionRow(id=m.id, text=wrong.get(m.id) or m.text, penalty=m.penalty,
-                                                       evidence=m.evidence) for m in v.misconceptions]
                 _add_usage(usage, v)
+            row.follow_ups = [_follow_up_row(f, q, lang, usage) for f in a.follow_ups]
+            # the thread's time: every turn's, and what each follow-up added to the question's clock
+            row.seconds_used += sum(f.seconds_used for f in a.follow_ups)
+            row.seconds_allowed += sum(f.seconds_added for f in a.follow_ups)
         else:
             row.status = "not_reached"
         rows.append(row)
@@ -299,6 +340,44 @@ def build_report(session: SessionRecord, answers: list[AnswerRecord], questions:
     return report
 
 
+def _verdict_rows(v: Verdict, rubric: Rubric | None, lang: str) -> tuple[list[KeyPointRow], list[MisconceptionRow]]:
+    """A verdict's key points and misconceptions in the bank's wording in the session's language
+    (the verdict's own when the bank lost the point)."""
+    texts = {k.id: k.text.get(lang) for k in rubric.key_points} if rubric else {}
+    wrong = {m.id: m.text.get(lang) for m in rubric.misconceptions} if rubric else {}
+    return ([KeyPointRow(id=k.id, text=texts.get(k.id) or k.text, weight=k.weight, credit=k.credit.value,
+                         evidence=k.evidence, contradicted=k.contradicted, contradiction=k.contradiction)
+             for k in v.key_points],
+            [MisconceptionRow(id=m.id, text=wrong.get(m.id) or m.text, penalty=m.penalty, evidence=m.evidence)
+             for m in v.misconceptions])
+
+
+def _follow_up_row(f: FollowUpRecord, q: Question | None, lang: str, usage: JudgeUsage) -> FollowUpReport:
+    fu: FollowUp | None = next((x for x in q.follow_ups if x.id == f.follow_up_id), None) if q else None
+    row = FollowUpReport(
+        number=f.number, id=f.follow_up_id, level=f.level, question=f.text, phrased_by=f.phrased_by,
+        why=_why(f.reason, q, lang), answer=f.answer, seconds_used=f.seconds_used, seconds_allowed=f.seconds_allowed,
+        ended=f.ended, status="open" if f.answer is None else "pending",
+        reference_answer=(fu.reference_answer.get(lang) if fu and fu.reference_answer else ""),
+    )
+    v = f.verdict
+    if v is not None and f.answer is not None:
+        row.status, row.reason, row.score, row.feedback = v.status, v.reason, v.score, v.feedback
+        row.judge = v.judge + (f" ({v.model})" if v.model else "")
+        row.key_points, row.misconceptions = _verdict_rows(v, fu.rubric if fu else None, lang)
+        _add_usage(usage, v)
+    return row
+
+
+def _why(reason: str, q: Question | None, lang: str) -> str:
+    """Why a follow-up was asked, for the reader: the missed point it probes, or the ladder."""
+    if reason.startswith("gap:"):
+        point = reason[4:]
+        texts = {k.id: k.text.get(lang) for k in q.rubric.key_points} if q else {}
+        return labels.t("why_gap", lang, point=texts.get(point, point))
+    return labels.t("why_deeper", lang) if reason == "deeper" else ""
+
+
 def _flagged(rows: list[QuestionReport]) -> list[FlaggedAnswer]:
     out = []
     for r in rows:
@@ -306,6 +385,10 @@ def _flagged(rows: list[QuestionReport]) -> list[FlaggedAnswer]:
             out.append(FlaggedAnswer(position=r.position, question_id=r.id, kind="ungraded",
                                      detail=r.reason or "the judge could not grade this answer"))
         out += [FlaggedAnswer(position=r.position, question_id=r.id, kind=f.kind, detail=f.detail) for f in r.flags]
+        for f in r.follow_ups:
+            if f.status == "ungraded":
+                out.append(FlaggedAnswer(position=r.position, question_id=f"{r.id}~{f.id}", kind="ungraded",
+                                         detail=f.reason or "the judge could not grade this follow-up"))
     return out
 
 

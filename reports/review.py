@@ -11,8 +11,10 @@ Score -> rating (0-10 scale, the verdict's computed score):
     score < 8.5   Good    most points, something left out
     otherwise     Easy    (almost) every key point
 
-Ungraded answers (a judge failure) are not reviews: they say nothing about the candidate.
-An empty or skipped answer is graded 0 and therefore counts as Again.
+The score is the question's, follow-ups included (``reports.question_score``): a perfect answer
+that fell apart under follow-up questions is reviewed sooner. Ungraded answers (a judge failure)
+are not reviews: they say nothing about the candidate. An empty or skipped answer is graded 0 and
+therefore counts as Again.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from datetime import datetime, timezone
 
 from fsrs import Card, Rating, Scheduler
 
+from reports.question_score import question_score
 from reports.records import AnswerRecord
 
 #: Upper bounds (exclusive) of the score bands, lowest first; the last band is Easy.
@@ -66,12 +69,12 @@ def _aware(dt: datetime) -> datetime:
 def replay(answers: list[AnswerRecord], scheduler: Scheduler | None = None) -> dict[str, ReviewState]:
     """Cards for every question with at least one graded answer, keyed by question id."""
     scheduler = scheduler or Scheduler(enable_fuzzing=False)
-    graded = [a for a in answers if a.verdict is not None and a.verdict.score is not None]
+    graded = [a for a in answers if question_score(a) is not None]
     graded.sort(key=lambda a: (_aware(a.submitted_at), a.session_id, a.position))
     states: dict[str, ReviewState] = {}
     for a in graded:
         at = _aware(a.submitted_at)
-        score = float(a.verdict.score)  # type: ignore[union-attr, arg-type]
+        score = float(question_score(a))  # type: ignore[arg-type]
         st = states.get(a.question_id)
         if st is None:
             # an explicit id: Card() would otherwise sleep 1 ms to make a time-based one

@@ -56,3 +56,30 @@ def wait_for(check, timeout: float = 60.0, what: str = "condition"):  # noqa: AN
             return got
         time.sleep(0.05)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+def ladder_question(qid: str, topic: str = "ladder", difficulty: str = "easy") -> Question:
+    """A question with key points p1 ("alpha", weight 2) and p2 ("beta") and a three-rung ladder of
+    follow-ups: f-mech (mechanism, probes p1, "gamma"), f-trade (trade-off, probes p2, "delta") and
+    f-num (numbers, probes nothing, "epsilon")."""
+    q = make_question(qid, topic, difficulty, [("p1", ["alpha"]), ("p2", ["beta"])])
+    q.rubric.key_points[0].weight = 2.0
+
+    def rung(fid: str, level: str, word: str, targets: list[str]) -> dict:
+        return {"id": fid, "level": level, "targets": targets,
+                "text": {"en": f"Follow-up {fid} of {qid}: what about {word}?", "zh": f"{qid} 的追问 {fid}：{word} 呢？"},
+                "reference_answer": {"en": f"It is {word}."},
+                "rubric": {"key_points": [{"id": f"{fid}-k", "text": {"en": word}, "keywords": {"en": [word]}}]}}
+
+    data = q.model_dump()
+    data["follow_ups"] = [rung("f-mech", "mechanism", "gamma", ["p1"]), rung("f-trade", "trade_off", "delta", ["p2"]),
+                          rung("f-num", "numbers", "epsilon", [])]
+    return Question.model_validate(data)
+
+
+def ladder_bank(n: int = 3) -> Bank:
+    bank = Bank()
+    for i in range(n):
+        q = ladder_question(f"ladder-{i:02d}", difficulty=DIFFS[i % 3])
+        bank.questions[q.id] = q
+    return bank

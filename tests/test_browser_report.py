@@ -1,9 +1,12 @@
 """The HTML report in a real browser: headless Chromium loads it from disk, every section and
-question card is in the DOM, nothing is fetched, and a screenshot is kept as a test artefact
-(tests/artifacts/report.png). Fails (not skips) on CI when Chromium is missing."""
+question card is in the DOM, nothing is fetched, a question's thread of follow-ups lays out inside
+its card without pushing the page sideways on a desktop or a phone, and a screenshot is kept as a
+test artefact (tests/artifacts/report.png). Fails (not skips) on CI when Chromium is missing."""
 
 from __future__ import annotations
 
+import html as htmllib
+import json
 import os
 import re
 import shutil
@@ -59,6 +62,10 @@ def test_report_renders_in_headless_chromium(tmp_path):
     assert "&lt;script&gt;" in html
     assert not re.search(r'(src|href)="(https?:)?//', html), "the report must not fetch anything"
     assert "ERR_" not in dom.stderr and "Uncaught" not in dom.stderr
+    # the thread of question 2: its follow-ups in order, each with its score, inside the card
+    card = html[html.index('id="q2"'):html.index('id="q3"')]
+    assert card.index('id="q2-f1"') < card.index('id="q2-f2"') and "5.0<small>/10" in card
+    assert '<mark class="ev full" data-kp="1">latency grows</mark>' in card
 
     ARTIFACTS.mkdir(exist_ok=True)
     shot = ARTIFACTS / "report.png"
@@ -68,3 +75,35 @@ def test_report_renders_in_headless_chromium(tmp_path):
     assert res.returncode == 0, res.stderr[-2000:]
     data = shot.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000
+
+
+#: Measures the laid-out page from inside a test copy of it (the report itself has no script).
+LAYOUT_PROBE = """<script>
+addEventListener("load", () => {
+  const page = document.documentElement, box = (e) => e.getBoundingClientRect();
+  const turns = [...document.querySelectorAll(".turn")].map((t) => {
+    const r = box(t), card = box(t.closest("article")), pre = t.querySelector("pre");
+    return {left: r.left - card.left, right: card.right - r.right, height: r.height,
+            pre: pre ? [pre.scrollWidth, pre.clientWidth] : null};
+  });
+  document.body.setAttribute("data-layout", JSON.stringify({scroll: page.scrollWidth, width: innerWidth, turns}));
+});
+</script>"""
+
+
+@pytest.mark.parametrize("width", [1100, 420])
+def test_the_thread_of_follow_ups_lays_out_inside_its_card(tmp_path, width):
+    exe = chromium()
+    s, answers = session_and_answers()
+    page = tmp_path / "probe.html"
+    page.write_text(render(build_report(s, answers, bank()), "html").replace("</body>", LAYOUT_PROBE + "</body>"),
+                    encoding="utf-8")
+    dom = run_chromium(exe, tmp_path / "profile", f"--window-size={width},900", "--dump-dom", page.resolve().as_uri())
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    layout = json.loads(htmllib.unescape(re.search(r'data-layout="([^"]*)"', dom.stdout).group(1)))
+    assert layout["scroll"] <= layout["width"], layout  # nothing pushes the page sideways
+    assert len(layout["turns"]) == 2
+    for turn in layout["turns"]:
+        assert turn["left"] > 0 and turn["right"] >= 0 and turn["height"] > 40, turn  # indented, inside the card
+        if turn["pre"]:
+            assert turn["pre"][0] <= turn["pre"][1], turn  # the answer wraps instead of scrolling sideways

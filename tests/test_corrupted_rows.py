@@ -61,3 +61,27 @@ def test_a_corrupted_answer_or_verdict_row_costs_only_that_row(three_sessions, c
     assert json.loads(out)["questions"][0]["status"] == "graded"
     warnings = [ln for ln in err.splitlines() if ln.startswith("warning: ")]
     assert len(warnings) == 1 and ids[0] in warnings[0]  # only the broken answer row is left
+
+
+def test_a_corrupted_follow_up_row_costs_only_that_row(tmp_path, cli):
+    answers = tmp_path / "answers.jsonl"
+    answers.write_text(json.dumps({"answer": "Attention weighs values by query-key similarity.",
+                                   "follow_up_answers": ["It costs memory.", "It breaks on long inputs."]}) + "\n")
+    data = tmp_path / "data"
+    code, _, err = cli("start", "--count", "1", "--seed", "1", "--follow-ups", "2", "--answers", str(answers),
+                       "--data-dir", str(data))
+    assert code == 0, err
+    conn = sqlite3.connect(data / DB_NAME)
+    (sid,) = [r[0] for r in conn.execute("SELECT id FROM sessions")]
+    with conn:
+        conn.execute("UPDATE follow_up_turns SET ended = 'exploded' WHERE number = 1")
+        conn.execute("UPDATE follow_up_turns SET verdict_json = '{broken' WHERE number = 2")
+    code, out, err = cli("report", "latest", "--format", "json", "--output", "-", "--data-dir", str(data))
+    assert code == 0 and "Traceback" not in err, err
+    (q,) = json.loads(out)["questions"]
+    assert [(f["number"], f["status"]) for f in q["follow_ups"]] == [(2, "pending")]  # kept, its verdict lost
+    warnings = [ln for ln in err.splitlines() if ln.startswith("warning: ")]
+    assert len(warnings) == 2 and all(sid in w for w in warnings) and "regrade" in warnings[1]
+    code, out, err = cli("regrade", sid, "--json", "--data-dir", str(data))
+    assert code == 0, err
+    assert [r["follow_up"] for r in json.loads(out)["regraded"]] == [2]

@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 
 from question_bank.models import FollowUp
-from reports.records import AnswerRecord, SessionRecord, SessionSettings
+from reports.records import AnswerRecord, FollowUpRecord, SessionRecord, SessionSettings
 from reports.labels import VALUES_ZH
 from reports.report import History, build_report, highlight, render
 from rubrics.verdict import MIN_MISCONCEPTION_PENALTY, Credit, Flag, KeyPointVerdict, MisconceptionHit, Usage, Verdict, wrong_claim_cap
@@ -27,7 +27,33 @@ def bank():
           make_question("rag-01", "rag", "easy")]
     for q in qs:
         q.follow_ups.append(FollowUp(id="f1", text=q.text.model_copy(update={"en": f"And then, for {q.id}?"})))
+    rag = qs[2]  # its thread: two follow-ups with rubrics of their own
+    rag.follow_ups[0] = FollowUp.model_validate({
+        "id": "f1", "level": "trade_off", "targets": ["p2"], "text": {"en": "What does retrieval cost?", "zh": "检索的代价是什么？"},
+        "reference_answer": {"en": "Latency and index memory.", "zh": "延迟和索引内存。"},
+        "rubric": {"key_points": [{"id": "latency", "text": {"en": "Adds latency", "zh": "增加延迟"}, "weight": 1},
+                                  {"id": "memory", "text": {"en": "Index memory", "zh": "索引占内存"}, "weight": 1}]}})
+    rag.follow_ups.append(FollowUp.model_validate({
+        "id": "f2", "level": "failure_modes", "text": {"en": "When does it break?", "zh": "什么时候会失效？"},
+        "rubric": {"key_points": [{"id": "stale", "text": {"en": "A stale index", "zh": "索引过期"}}]}}))
     return {q.id: q for q in qs}
+
+
+def rag_thread(start) -> list[FollowUpRecord]:
+    """rag-00's follow-ups: the first half right (5/10, with evidence), the second skipped (0)."""
+    f1 = FollowUpRecord(session_id="cur", position=1, number=1, question_id="rag-00", follow_up_id="f1",
+                        level="trade_off", text="What does retrieval cost?", reason="deeper",
+                        answer="Every query waits for the retriever, so latency grows.", seconds_used=40,
+                        seconds_allowed=160, seconds_added=60, submitted_at=start, ended="submitted",
+                        verdict=Verdict(question_id="rag-00~f1", key_points=[
+                            KeyPointVerdict(id="latency", credit=Credit.full, evidence="latency grows"),
+                            KeyPointVerdict(id="memory", credit=Credit.none)], feedback="Say what the index costs."))
+    f2 = FollowUpRecord(session_id="cur", position=1, number=2, question_id="rag-00", follow_up_id="f2",
+                        level="failure_modes", text="You said latency grows: when does retrieval break?",
+                        phrased_by="openai/test", reason="gap:p2", answer="", seconds_used=5, seconds_allowed=100,
+                        seconds_added=60, submitted_at=start, ended="skipped",
+                        verdict=Verdict(question_id="rag-00~f2", reason="no answer"))
+    return [f1, f2]
 
 
 def hostile_verdict() -> Verdict:
@@ -56,7 +82,8 @@ def session_and_answers(start=T0):
                      seconds_allowed=400, submitted_at=start,
                      verdict=Verdict(question_id="rag-00", key_points=[
                          KeyPointVerdict(id="p1", credit=Credit.full, evidence="alpha"),
-                         KeyPointVerdict(id="p2", credit=Credit.full, evidence="beta")])),
+                         KeyPointVerdict(id="p2", credit=Credit.full, evidence="beta")]),
+                     follow_ups=rag_thread(start)),
         AnswerRecord(session_id="cur", position=2, question_id="attn-01", answer="alpha", seconds_used=20,
                      seconds_allowed=480, submitted_at=start, verdict=Verdict.ungraded("attn-01", "judge error: timeout")),
     ]  # rag-01 never reached
@@ -79,16 +106,17 @@ def report():
 
 def test_json_keeps_v1_fields_and_adds_v2(report):
     r = json.loads(render(report, "json"))
-    assert r["session_id"] == "cur" and r["report_version"] == 2
+    assert r["session_id"] == "cur" and r["report_version"] == 3
     q0 = r["questions"][0]
     assert {"id", "topic", "difficulty", "answer", "score", "max_score", "status", "key_points"} <= set(q0)
     assert q0["answer"] == HOSTILE and q0["chosen_because"] == "weak topic: attn"
     assert [k["credit"] for k in q0["key_points"]] == ["full", "partial", "none"]
     assert q0["misconceptions"][0]["evidence"] == "rm -rf /"
-    assert q0["reference_answer"] and q0["follow_ups"] == ["And then, for attn-00?"]
+    assert q0["reference_answer"] and q0["suggested_follow_ups"] == ["And then, for attn-00?"] and q0["follow_ups"] == []
     # overall: the 2 graded answers; the one not reached and the ungraded one are left out, as in mastery
     s0 = min((2 * 1 + 0.5) / 4 * 10 - MIN_MISCONCEPTION_PENALTY, wrong_claim_cap(0.5))  # a minor misconception (penalty 1)
-    assert r["overall_score"] == pytest.approx((s0 + 10) / 2, abs=0.01)
+    rag = 0.7 * 10 + 0.3 * (5 + 0) / 2  # its answer, then its follow-ups: one half right, one skipped
+    assert r["overall_score"] == pytest.approx((s0 + rag) / 2, abs=0.01)
     assert {d["difficulty"]: d["questions"] for d in r["difficulties"]} == {"easy": 2, "medium": 1, "hard": 1}
     assert r["time"]["timed_out"] == 1 and r["time"]["not_reached"] == 1 and r["time"]["advice"]
 
@@ -253,8 +281,17 @@ def test_en_session_report_unchanged_and_json_language_neutral():
     assert a["time"].pop("advice") != b["time"].pop("advice")
     for qa, qb in zip(a.pop("questions"), b.pop("questions")):
         assert qa.pop("question") != qb.pop("question")
-        qa.pop("reference_answer"), qb.pop("reference_answer"), qa.pop("follow_ups"), qb.pop("follow_ups")
+        qa.pop("reference_answer"), qb.pop("reference_answer")
+        qa.pop("suggested_follow_ups"), qb.pop("suggested_follow_ups")
+        for fa, fb in zip(qa.pop("follow_ups"), qb.pop("follow_ups")):  # the thread: bank texts per language
+            for key in ("why", "reference_answer"):
+                fa.pop(key), fb.pop(key)
+            assert [k.pop("text") for k in fa["key_points"]] != [k.pop("text") for k in fb["key_points"]] or not fa["key_points"]
+            assert fa == fb
         assert qa == qb
+    for ta, tb in zip(a["study_next"], b["study_next"]):  # key point texts: the bank's, per language
+        for pa, pb in zip(ta["points"], tb["points"]):
+            pa.pop("text"), pb.pop("text")
     assert a == b
 
 
@@ -281,3 +318,67 @@ def test_overall_and_mastery_agree_that_unreached_questions_are_left_out():
     assert "Questions not reached and answers not graded are left out, as in topic mastery." in md
     assert "1 answered of 3" in md
     assert "Questions not reached and answers not graded are left out" in render(r, "html")
+
+
+# --- the thread of follow-ups -----------------------------------------------------------------------
+
+def test_json_carries_the_thread_and_the_combined_score(report):
+    r = json.loads(render(report, "json"))
+    assert r["score_weights"] == {"main": 0.7, "follow_ups": 0.3}
+    rag = r["questions"][1]
+    assert rag["main_score"] == 10 and rag["follow_ups_score"] == 2.5 and rag["score"] == pytest.approx(7.75)
+    f1, f2 = rag["follow_ups"]
+    assert (f1["number"], f1["id"], f1["level"], f1["question"], f1["status"], f1["ended"], f1["score"], f1["max_score"]) == (
+        1, "f1", "trade_off", "What does retrieval cost?", "graded", "submitted", 5.0, 10)
+    assert f1["answer"] == "Every query waits for the retriever, so latency grows."
+    assert [(k["id"], k["text"], k["credit"], k["evidence"]) for k in f1["key_points"]] == [
+        ("latency", "Adds latency", "full", "latency grows"), ("memory", "Index memory", "none", None)]
+    assert f1["why"] == "the answer covered every point: one rung deeper" and f1["reference_answer"] == "Latency and index memory."
+    assert (f2["answer"], f2["ended"], f2["score"], f2["phrased_by"]) == ("", "skipped", 0.0, "openai/test")
+    assert f2["why"].startswith("probes a point the answer missed or got wrong: ")
+    assert rag["suggested_follow_ups"] == []  # both were asked
+    # the thread's time: the answer's and each follow-up's, and what each follow-up added
+    assert (rag["seconds_used"], rag["seconds_allowed"]) == (100 + 40 + 5, 400 + 60 + 60)
+
+
+def test_html_and_markdown_show_the_thread_with_scores_and_evidence(report):
+    page, md = render(report, "html"), render(report, "md")
+    card = page[page.index('id="q2"'):page.index('id="q3"')]
+    assert card.index("Your answer") < card.index("Follow-ups") < card.index('id="q2-f1"') < card.index('id="q2-f2"')
+    assert "answer 10.0 · follow-ups 2.5 → 7.8" in card
+    turn = card[card.index('id="q2-f1"'):card.index('id="q2-f2"')]
+    assert "Follow-up 1" in turn and "trade-off" in turn and "What does retrieval cost?" in turn and "5.0<small>/10" in turn
+    assert '<mark class="ev full" data-kp="1">latency grows</mark>' in turn and "Adds latency" in turn
+    assert "Say what the index costs." in turn and "<details class=\"ref\">" in turn
+    skipped = card[card.index('id="q2-f2"'):]
+    assert "worded after your answer by openai/test" in skipped and "No answer." in skipped
+    assert "70% its answer and 30% its follow-ups" not in page  # the fixture's session had follow-ups off
+    block = md[md.index("### 2. "):md.index("### 3. ")]
+    assert "#### Follow-up 1 · trade-off · **5.0/10**" in block and "> What does retrieval cost?" in block
+    assert "- ✔ 1. Adds latency — you said: ` latency grows `" in block and "#### Follow-up 2 · failure modes · **0.0/10**" in block
+
+
+def test_the_scoring_note_states_the_weights_when_follow_ups_are_on():
+    s, answers = session_and_answers()
+    s.settings.follow_ups = 1
+    r = build_report(s, answers, bank())
+    for text in (render(r, "html"), render(r, "md")):
+        assert "A question's score is 70% its answer and 30% its follow-ups, shared equally among those asked" in html.unescape(text)
+
+
+def test_follow_ups_feed_mastery_reviews_drills_and_what_to_study_next(report):
+    from interviewer.drill import _missed_points
+    from reports import analytics as an
+    from reports.review import replay
+
+    s, answers = session_and_answers()
+    rag = answers[1]
+    df = an.answers_frame(answers, bank(), [s])
+    row = df[df["question_id"] == "rag-00"].iloc[0]
+    assert (row["score"], row["main_score"], row["follow_ups"], row["follow_ups_score"]) == (7.75, 10.0, 2, 2.5)
+    assert replay(answers)["rag-00"].last_score == 7.75  # the review schedule sees the thread
+    assert _missed_points(rag) == ["memory"]  # the answer covered everything; its follow-up did not (no text: the id)
+    kp = an.key_point_frame(answers, bank())
+    assert {"rag-00~f1"} <= set(kp["question_id"])
+    study = {p.key_point_id: p for t in report.study_next for p in t.points}
+    assert study["memory"].question_id == "rag-00~f1" and study["memory"].text == "Index memory"

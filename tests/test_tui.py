@@ -242,3 +242,73 @@ def test_chinese_session_screen_is_in_chinese_and_counts_characters():
     assert "第 1/5 题" in screen and "简单" in screen and re.search(r"本题剩余 \d\d:\d\d · 整场剩余 \d\d:\d\d", screen)
     assert "已写 7 字" in screen  # five characters and two English words
     assert "Ctrl-C：暂停" in screen and "words" not in screen
+
+
+# --- a follow-up: the thread above it, the follow-up in view, its own clock and words ---------------
+
+SHORT = "How do MQA and GQA shrink the KV cache?"
+
+
+def _follow_up_turn(lang: str = "en", answer: str = "Grouped query attention shares each key value head between a "
+                    "group of query heads, which shrinks the cache during decoding " * 2, long: bool = True) -> Turn:
+    from interviewer.session import FollowUpAsk
+
+    turn = _long_turn(lang)
+    if not long:
+        turn.question.text.en = SHORT
+    text = ("You said the cache shrinks: for a 32k context, how large is the KV cache of a Llama style model with "
+            "eight KV heads, and what would it be with full multi-head attention?")
+    turn.follow_up = FollowUpAsk(number=1, planned=2, level="numbers", text=text, seconds_added=90.0,
+                                 thread=[(turn.question.text.get(lang), answer)])
+    turn.seconds_allowed, turn.follow_ups_planned = 150.0, 2
+    return turn
+
+
+@pytest.mark.timeout(30)
+def test_a_follow_up_shows_the_thread_at_80x24_with_its_clock_and_keys():
+    turn = _follow_up_turn(long=False)
+    (screen,) = _show(turn, 80, 24, [0.2, "about four gigabytes", "snap"])
+    flat = " ".join(screen.split())
+    assert "Question 1/5 · follow-up 1/2" in flat and "numbers" in screen
+    thread = turn.follow_up.thread[0]
+    for part in ("Interviewer: " + SHORT, "You: " + " ".join(thread[1].split()), "Follow-up 1: " + turn.follow_up.text):
+        assert part in flat, part  # the whole exchange, in order, wrapped at words
+    assert re.search(r"⏱ follow-up 02:\d\d \(incl\. \+01:30 for it\) · interview \d\d:\d\d · 3 words", flat), screen
+    for key in ("Ctrl-D", "Ctrl-N: skip", "Ctrl-Q: finish the interview", "Ctrl-C: pause"):
+        assert key in flat
+    words = " ".join((SHORT, thread[1], turn.follow_up.text, "Interviewer: You: Follow-up 1:")).split()
+    rows = screen.splitlines()
+    rule = next(i for i, row in enumerate(rows) if row.startswith("─"))
+    assert set(" ".join(rows[1:rule]).split()) <= set(words)  # no word cut in two
+
+
+@pytest.mark.timeout(30)
+def test_on_a_60x14_screen_the_follow_up_is_in_view_and_the_thread_a_pgup_away():
+    turn = _follow_up_turn()
+    first, down, up = _show(turn, 60, 14, [0.2, "snap", "\x1b[6~", "\x1b[6~", "snap", *["\x1b[5~"] * 12, "snap"])
+    assert "Follow-up 1: You said the cache shrinks" in first and "Interviewer:" not in first  # its start, first
+    assert "more of the follow-up: PgDn" in first and "PgUp/PgDn: scroll the thread" in " ".join(first.split())
+    assert "with full multi-head attention?" in " ".join(down.split()) and "PgUp ↑ for the question and your answer" in down
+    assert "Interviewer: Explain in detail" in up
+    for screen in (first, down, up):
+        assert len(screen.splitlines()) == 14
+        flat = " ".join(screen.split())
+        assert "Ctrl-C: pause" in flat and "Ctrl-D" in flat and "⏱ follow-up" in screen
+
+
+def test_ctrl_c_inside_a_follow_up_pauses_with_its_text_and_skipping_it_asks_first():
+    turn = _follow_up_turn()
+    reply = _ask([0.1, "typed so far", 0.1, "\x03"], turn)
+    assert reply.pause and reply.text == "typed so far"
+    (screen,) = _show(_follow_up_turn(), 80, 24, [0.2, "\x04", "snap", "n"])
+    assert "skip this follow-up? It counts 0 in the question's score" in " ".join(screen.split())
+
+
+@pytest.mark.timeout(30)
+def test_a_chinese_follow_up_screen_is_in_chinese():
+    turn = _follow_up_turn("zh", answer="分组查询注意力让一组查询头共享同一个 KV 头。")
+    turn.follow_up.text = "你提到缓存变小了：32k 上下文时 KV cache 有多大？"
+    (screen,) = _show(turn, 80, 24, [0.2, "snap"])
+    flat = " ".join(screen.split())
+    assert "第 1/5 题 · 追问 1/2" in flat and "数字" in flat and "面试官：" in screen and "你：" in screen
+    assert "追问 1：你提到缓存变小了" in flat and "本追问剩余" in flat and "（含追加的 01:30）" in flat

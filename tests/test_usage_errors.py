@@ -10,7 +10,7 @@ import pytest
 @pytest.mark.parametrize(
     ("args", "message", "usage"),
     [
-        (("start", "--follow-ups", "1"), "error: No such option: --follow-ups", "Usage: interviewer start [OPTIONS]"),
+        (("start", "--no-such-option", "1"), "error: No such option: --no-such-option", "Usage: interviewer start [OPTIONS]"),
         (("start", "--count", "abc"), "error: Invalid value for '--count'", "Usage: interviewer start [OPTIONS]"),
         (("bank", "show"), "error: Missing argument", "Usage: interviewer bank show [OPTIONS]"),
         (("report", "a", "b"), "error: Got unexpected extra argument", "Usage: interviewer report [OPTIONS]"),

@@ -119,6 +119,20 @@ def missing_keys(model: str, api_base: str | None = None) -> list[str]:
     return [k for k in env.get("missing_keys") or [] if k.endswith(("_KEY", "_TOKEN", "_SECRET"))]
 
 
+def chat(judge: Any, messages: list[dict], *, max_tokens: int, timeout: float, **extra: Any) -> Any:
+    """One plain chat request to an LLM judge's model or router, outside grading (the preflight,
+    phrasing a follow-up): no retries, the judge's endpoint and key."""
+    params: dict[str, Any] = {"model": judge.model, "messages": messages, "max_tokens": max_tokens,
+                              "max_retries": 0, "timeout": timeout, **extra}
+    if judge.router is not None:
+        return judge.router.completion(**params)
+    if judge.api_base:
+        params["api_base"] = judge.api_base
+    if judge.api_key:
+        params["api_key"] = judge.api_key
+    return get_litellm().completion(**params)
+
+
 def load_router(config: dict) -> Any:
     """A litellm Router from a config mapping (``model_list`` plus optional ``router_settings``)."""
     litellm = get_litellm()
