@@ -128,7 +128,14 @@ def test_select_unknown_topic_lists_known(tmp_path):
 def test_stats_shape(tmp_path):
     p = _write(tmp_path, {"topic": "alpha", "questions": [_question(), _question("q-two", difficulty="hard", text={"en": "x"})]})
     stats = load_bank([p], include_builtin=False).stats()
-    assert stats == {"questions": 2, "topics": {"alpha": {"easy": 1, "medium": 0, "hard": 1}}, "languages": {"en": 2, "zh": 1}}
+    assert stats == {
+        "questions": 2,
+        "topics": {"alpha": {"easy": 1, "medium": 0, "hard": 1}},
+        "languages": {"en": 2, "zh": 1},
+        "kinds": {"concept": 2, "numeric": 0, "coding": 0, "design": 0},
+        "probes": 0,
+        "follow_ups": 0,
+    }
 
 
 def test_json_schema_is_generated_from_models():
