@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from question_bank.models import DIFFICULTIES, QUESTION_KINDS, BankFile, Question
+from question_bank.arith import recompute
 
 BUILTIN_DIR = Path(__file__).parent / "data"
 BANK_ENV = "INTERVIEWER_BANK"
@@ -269,6 +270,7 @@ def check_bank(extra: Iterable[str | Path] = (), include_builtin: bool = True) -
                     continue
                 bank.questions[q.id] = q
                 bank.sources[q.id] = path
+                problems += [f"{path}: {p}" for p in fact_problems(q)]
     for path, by_id in probes:
         for qid, items in by_id.items():
             if qid not in bank.questions:
@@ -276,6 +278,22 @@ def check_bank(extra: Iterable[str | Path] = (), include_builtin: bool = True) -
                 continue
             bank.questions[qid].probes.extend(items)
     return bank, problems
+
+
+def fact_problems(q: Question) -> list[str]:
+    """Numbers whose own arithmetic (``expr``) gives another value: one of the two is wrong."""
+    out = []
+    rubrics = [("", q.rubric)] + [(f" follow-up {f.id}", f.rubric) for f in q.follow_ups if f.rubric]
+    for where, rubric in rubrics:
+        for kp in rubric.key_points:
+            for fact in kp.numbers:
+                got = recompute(fact.value, fact.tolerance, fact.expr) if fact.expr else None
+                if got is not None:
+                    out.append(
+                        f"question {q.id!r}{where} point {kp.id!r}: value {fact.value:g} but its expr "
+                        f"{fact.expr!r} gives {got:.6g}; correct one of them"
+                    )
+    return out
 
 
 def load_file(path: Path, bank: Bank | None = None, probes: list | None = None) -> list[Question]:
