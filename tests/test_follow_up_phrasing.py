@@ -88,10 +88,15 @@ def test_a_chinese_session_gets_a_chinese_wording(make_llm_judge, llm_server, qu
     assert "Simplified Chinese" in llm_server.requests[0].messages[0]["content"]
 
 
+#: Answers every point of the KV-size ladder item, so the model's "full" survives the cross-check.
+FOLLOW_UP_ANSWER = ("Per token the cache holds 2 x 32 x 8 x 128 x 2 bytes = 128 KiB, so a 32k-token request needs "
+                    "4 GiB per sequence; MHA with 32 KV heads would need 4x as much: 16 GiB.")
+
+
 def _interview(cli, llm_server, tmp_path, question, phrasing):
     answers = tmp_path / "answers.jsonl"
     answers.write_text(json.dumps({"question_id": QID, "answer": question.reference_answer.en,
-                                   "follow_up_answers": ["The cache is 4 GiB per sequence."]}) + "\n", encoding="utf-8")
+                                   "follow_up_answers": [FOLLOW_UP_ANSWER]}) + "\n", encoding="utf-8")
 
     def respond(body: dict) -> Reply:
         if is_phrasing(body):

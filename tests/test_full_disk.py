@@ -149,7 +149,8 @@ def tui(tmp_path):
         pytest.skip("tmux is not installed")
     flag = tmp_path / "full"
     data = tmp_path / "data"
-    term = Tmux(full_disk_cmd(flag, "start", "--count", "2", "--minutes", "20", "--seed", "4", "--data-dir", str(data)),
+    term = Tmux(full_disk_cmd(flag, "start", "--count", "2", "--minutes", "20", "--seed", "4", "--follow-ups", "0",
+                              "--data-dir", str(data)),
                 ROOT)
     try:
         yield term, flag, data
