@@ -250,6 +250,7 @@ def check_bank(extra: Iterable[str | Path] = (), include_builtin: bool = True) -
     bank = Bank()
     problems: list[str] = []
     probes: list[tuple[Path, dict]] = []
+    seen: set[Path] = set()  # one file named twice (a session's bank and --bank, a folder and a file in it) loads once
     for root in bank_paths(extra, include_builtin):
         try:
             files = _yaml_files(root)
@@ -257,6 +258,9 @@ def check_bank(extra: Iterable[str | Path] = (), include_builtin: bool = True) -
             problems += e.problems
             continue
         for path in files:
+            if (real := path.resolve()) in seen:
+                continue
+            seen.add(real)
             try:
                 questions = load_file(path, bank, probes)
             except BankError as e:

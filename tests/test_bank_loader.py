@@ -174,3 +174,28 @@ def test_loading_a_bank_with_several_mistakes_names_the_first_and_counts_the_res
         load_bank([p], include_builtin=False)
     assert "field id" in str(e.value) and "(+1 more; `interviewer bank validate` lists each)" in str(e.value)
     assert len(e.value.problems) == 2
+
+
+def test_one_file_named_twice_loads_once(tmp_path, monkeypatch):
+    """A session remembers its bank by absolute path and the user passes --bank again (relative),
+    or names a folder and a file in it: the same file is one bank, not a duplicate id."""
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    p = _write(folder, {"topic": "alpha", "questions": [_question()]})
+    monkeypatch.chdir(folder)
+    bank = load_bank([p, Path("bank.yaml"), folder], include_builtin=False)
+    assert list(bank.questions) == ["q-one"]
+
+
+def test_regrade_with_the_sessions_own_bank_named_again(tmp_path, cli, monkeypatch):
+    p = _write(tmp_path, {"topic": "alpha", "questions": [_question()]})
+    answers = tmp_path / "a.jsonl"
+    answers.write_text(json.dumps({"question_id": "q-one", "answer": "It stores keys and values of past tokens."}) + "\n",
+                       encoding="utf-8")
+    data = str(tmp_path / "d")
+    code, _, err = cli("start", "--bank", str(p), "--topic", "alpha", "--count", "1", "--follow-ups", "0",
+                       "--answers", str(answers), "--data-dir", data)
+    assert code == 0, err
+    monkeypatch.chdir(tmp_path)
+    code, out, err = cli("regrade", "latest", "--all", "--bank", "bank.yaml", "--data-dir", data)
+    assert code == 0 and "1 graded" in out, err
