@@ -237,6 +237,24 @@ def _yaml_files(path: Path) -> list[Path]:
     raise BankError(f"{path}: no such bank file or folder; pass a .yaml file or a folder of them")
 
 
+def script_args(prog: str, doc: str | None, no_probes_help: str, argv: list[str] | None):  # noqa: ANN201
+    """The bank and arguments (``files``, ``no_probes``) of a bank-checking script (``python -m
+    question_bank.quality``, ``python -m rubrics.selfcheck``): the files or folders given, else the
+    bundled bank. A bank that does not load is printed as one line and returned as None."""
+    import argparse  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+
+    ap = argparse.ArgumentParser(prog=prog, description=(doc or "").split("\n\n")[0])
+    ap.add_argument("files", nargs="*", help="bank YAML files or folders (default: the bundled bank)")
+    ap.add_argument("--no-probes", action="store_true", help=no_probes_help)
+    args = ap.parse_args(argv)
+    try:
+        return load_bank([Path(f) for f in args.files], include_builtin=not args.files), args
+    except BankError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return None, args
+
+
 def load_bank(extra: Iterable[str | Path] = (), include_builtin: bool = True) -> Bank:
     bank, problems = check_bank(extra, include_builtin)
     if problems:

@@ -9,9 +9,7 @@ claim it can recognise. ``python -m question_bank.quality [FILE ...]`` prints on
 
 from __future__ import annotations
 
-import argparse
 import sys
-from pathlib import Path
 
 from question_bank.models import FOLLOW_UP_LEVELS, KeyPoint, Question
 
@@ -80,16 +78,10 @@ def question_gaps(q: Question, probes: bool = True) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from question_bank.loader import BankError, load_bank  # noqa: PLC0415
+    from question_bank.loader import script_args  # noqa: PLC0415
 
-    ap = argparse.ArgumentParser(prog="python -m question_bank.quality", description=(__doc__ or "").split("\n\n")[0])
-    ap.add_argument("files", nargs="*", help="bank YAML files or folders (default: the bundled bank)")
-    ap.add_argument("--no-probes", action="store_true", help="do not require probes")
-    args = ap.parse_args(argv)
-    try:
-        bank = load_bank([Path(f) for f in args.files], include_builtin=not args.files)
-    except BankError as e:
-        print(f"error: {e}", file=sys.stderr)
+    bank, args = script_args("python -m question_bank.quality", __doc__, "do not require probes", argv)
+    if bank is None:
         return 2
     gaps = [g for q in bank.questions.values() for g in question_gaps(q, probes=not args.no_probes)]
     for g in gaps:

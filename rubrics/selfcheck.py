@@ -18,12 +18,10 @@ there is any.
 
 from __future__ import annotations
 
-import argparse
 import sys
 import zlib
-from pathlib import Path
 
-from question_bank.loader import BankError, load_bank
+from question_bank.loader import BankError, load_bank, script_args
 from question_bank.models import Question
 from rubrics.offline import OfflineJudge
 
@@ -84,14 +82,8 @@ def check_probes(questions: list[Question], judge: OfflineJudge) -> tuple[list[t
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m rubrics.selfcheck", description=(__doc__ or "").split("\n\n")[0])
-    ap.add_argument("files", nargs="*", help="bank YAML files or folders (default: the bundled bank)")
-    ap.add_argument("--no-probes", action="store_true", help="skip grading the probes")
-    args = ap.parse_args(argv)
-    try:
-        bank = load_bank([Path(f) for f in args.files], include_builtin=not args.files)
-    except BankError as e:
-        print(f"error: {e}", file=sys.stderr)
+    bank, args = script_args("python -m rubrics.selfcheck", __doc__, "skip grading the probes", argv)
+    if bank is None:
         return 2
     questions = list(bank.questions.values())
     if not questions:
