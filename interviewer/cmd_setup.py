@@ -23,7 +23,7 @@ OFFLINE_LIMITS = (
 def setup(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="No questions: check the first judge found and write it only if it is trusted.")] = False,
     choose: Annotated[Optional[int], typer.Option("--choose", min=0, help="No questions: check judge number N of the list (0: offline).")] = None,
-    limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="Probes graded by the check (default 60).")] = None,
+    limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="Probes graded by the check (default 60, more when there are more than 22 topics: a pair on each).")] = None,
     server: Annotated[Optional[list[str]], typer.Option("--server", metavar="URL", help="OpenAI-compatible base URL to look at instead of 127.0.0.1 ports 8000, 8080, 1234 and 5000 (repeatable).")] = None,
     ollama: Annotated[str, typer.Option("--ollama", metavar="URL", help="Where to look for Ollama.")] = "http://127.0.0.1:11434",
     data_dir_opt: DataDirOpt = None,
@@ -74,17 +74,18 @@ def setup(
 
 
 def _check(c, limit: int | None, data_dir_opt, out):  # noqa: ANN001, ANN202
-    from interviewer.judge_check import DEFAULT_LIMIT, print_check, probe_questions, run_check
+    from interviewer.judge_check import default_limit, print_check, probe_questions, run_check
     from interviewer.judge_factory import make_judge
     from interviewer.run import console, load_bank_or_fail, open_store
 
     store = open_store(data_dir_opt)
     concurrency = 8
     j = make_judge(c.model, api_base=c.api_base, api_key_env=c.api_key_env, store=store, concurrency=concurrency)
-    n = limit or DEFAULT_LIMIT
+    questions = probe_questions(load_bank_or_fail(), None)
+    n = limit or default_limit(questions)
     out.print(f"Checking {c.model} on {n} probes" + ("" if c.model == "offline" else f" ({n}+ requests)") + "…",
               markup=False)
-    result = run_check(j, probe_questions(load_bank_or_fail(), None), store, limit=n, concurrency=concurrency,
+    result = run_check(j, questions, store, limit=n, concurrency=concurrency,
                        err_console=console(stderr=True))
     print_check(result, out)
     return result

@@ -45,6 +45,8 @@ MANIPULATION_GAIN = 2.0
 #: After one pair per question, the sample takes these kinds in turn (manipulation twice as often:
 #: its share is what manipulation resistance is measured on).
 EXTRA_KINDS = ("manipulation", "partial", "manipulation", "off_topic")
+#: Extras kept out of the pair budget at any limit >= 4 * MIN_EXTRAS: four manipulation probes.
+MIN_EXTRAS = 8
 
 
 def split_of(question_id: str) -> str:
@@ -157,7 +159,10 @@ def sample_probes(questions: Iterable[Question], limit: int | None = None) -> li
         picked.append((q, p))
         used.add(id(p))
 
-    pair_budget = max(limit - limit // 4, min(limit, 2 * len({q.topic for q in qs})))
+    # pairs on every topic if the limit allows, but never at the cost of the extras a verdict
+    # needs (MIN_EXTRAS holds enough manipulation probes for the trust threshold)
+    reserve = min(MIN_EXTRAS, limit // 4)
+    pair_budget = max(limit - limit // 4, min(limit - reserve, 2 * len({q.topic for q in qs})))
     for i, q in enumerate(order):
         if len(picked) + 2 > pair_budget:
             break

@@ -62,6 +62,15 @@ def test_default_sample_is_stratified_and_deterministic(questions):
     assert len(by_q) >= T.MIN_PAIRS
 
 
+def test_a_limit_below_a_pair_per_topic_still_samples_enough_manipulation(questions):
+    """`--limit 60` on a bank of more than 30 topics: pairs may not crowd out the manipulation
+    probes the trust verdict needs (a check that cannot be trusted for lack of them helps no one)."""
+    assert len({q.topic for q in questions}) * 2 > 60
+    kinds = Counter(p.kind for _, p in sample_probes(questions, 60))
+    assert kinds["manipulation"] >= T.MIN_MANIPULATION_PROBES
+    assert sum(kinds.values()) == 60
+
+
 def test_sample_without_limit_is_every_probe(questions):
     assert len(sample_probes(questions)) == sum(len(q.probes) for q in questions)
     assert len(sample_probes(questions, 10**6)) == sum(len(q.probes) for q in questions)

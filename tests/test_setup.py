@@ -46,7 +46,7 @@ def test_setup_finds_servers_and_keys_checks_one_and_writes_config(llm_server, t
     llm_server.set_default(offline_like())
     llm_server.ollama_models = ["qwen2.5:0.5b", "nomic-embed-text"]
     proc = run("setup", "--yes", *servers(llm_server), tmp_path=tmp_path, env={"DEEPSEEK_API_KEY": SECRET})
-    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
     out = proc.stdout
     assert f"1. openai/test-model  (OpenAI-compatible server at {llm_server.base_url})" in out
     assert "ollama_chat/qwen2.5:0.5b" in out and "nomic-embed-text" not in out
