@@ -288,7 +288,9 @@ def regrade(
         typer.echo(json.dumps({"session": rec.id, "regraded": []}) if as_json else msg)
         return
     qbank = session_bank(rec, bank)
-    targets = [_target(x, qbank) for x in todo]
+    # the instance each answer was given to (a follow-up shares its main answer's row)
+    asked = {a.position: a.variant or rec.variants.get(a.position) for a in answers}
+    targets = [_target(x, qbank, asked.get(x.position)) for x in todo]
     spec = judge or rec.settings.judge
     j = session_judge(rec.settings, store, judge=judge, api_base=api_base, api_key_env=api_key_env,
                       router_config=router_config, samples=samples, no_cache=no_cache, timeout=timeout)
@@ -360,12 +362,14 @@ def _is_follow_up(record: AnswerRecord | FollowUpRecord) -> bool:
     return isinstance(record, FollowUpRecord)
 
 
-def _target(record: AnswerRecord | FollowUpRecord, qbank) -> _Target:  # noqa: ANN001
+def _target(record: AnswerRecord | FollowUpRecord, qbank, row: str | None = None) -> _Target:  # noqa: ANN001
+    """``row``: the variant the question was asked with (None: canonical)."""
     from interviewer.follow_ups import asked_question
     from question_bank.loader import BankError
+    from question_bank.variants import variant
 
     try:
-        q = qbank.get(record.question_id)
+        q = variant(qbank.get(record.question_id), row)
     except BankError as e:
         return _Target(record, None, str(e))
     if _is_follow_up(record):
