@@ -191,6 +191,17 @@ MAX_TEXT_VALUE = 200
 _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,39}$")
 
 
+_NUMBER_TEXT = re.compile(r"^[+-]?(?:\d[\d_]*\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$")
+
+
+def _numbers_from_text(values: object) -> object:
+    """YAML reads ``7e9`` (no dot) as text: a value written as a number is a number."""
+    if isinstance(values, dict):
+        return {k: (float(v.replace("_", "")) if isinstance(v, str) and _NUMBER_TEXT.match(v.strip()) else v)
+                for k, v in values.items()}
+    return values
+
+
 def _check_names(names: dict[str, object], what: str) -> None:
     from question_bank.arith import RESERVED  # noqa: PLC0415 - arith imports nothing from here
 
@@ -228,7 +239,12 @@ class Params(_Strict):
             if not all(isinstance(k, str) for k in v):
                 raise ValueError("a list of rows holds row keys (text)")
             return {k: {} for k in v}
-        return {k: ({} if x is None else x) for k, x in v.items()} if isinstance(v, dict) else v
+        return {k: ({} if x is None else _numbers_from_text(x)) for k, x in v.items()} if isinstance(v, dict) else v
+
+    @field_validator("values", mode="before")
+    @classmethod
+    def _values(cls, v: object) -> object:
+        return _numbers_from_text(v)
 
     @model_validator(mode="after")
     def _shape(self) -> Params:
@@ -266,6 +282,11 @@ class ConfigTable(_Strict):
     columns: dict[str, str] = Field(default_factory=dict, description="What each column means.")
     derive: dict[str, str] = Field(default_factory=dict, description="Columns computed from the others: name -> expr.")
     rows: dict[str, dict[str, ParamValue]] = Field(min_length=1)
+
+    @field_validator("rows", mode="before")
+    @classmethod
+    def _row_numbers(cls, v: object) -> object:
+        return {k: _numbers_from_text(x) for k, x in v.items()} if isinstance(v, dict) else v
 
     @field_validator("table")
     @classmethod

@@ -12,7 +12,7 @@ Formats, for numbers (``[,][.N][scale]``):
 - a scale, with at most 2 decimals unless ``.N`` says otherwise:
   bytes ``KiB MiB GiB TiB KB MB GB TB`` (``{{cache:GiB}}`` -> 16 GiB), counts ``K M B T``
   (``{{params:.2B}}`` -> 8.03B), words ``thousand million billion trillion`` (-> 8.03 billion),
-  Chinese ``万 亿`` (-> 80.3亿), ``%`` (a fraction as a percentage) and ``e`` (1.26e19).
+  Chinese ``万 亿`` (-> 80.3 亿), ``%`` (a fraction as a percentage) and ``e`` (1.26e19).
 
 Without a format a whole number is written as digits (32) and any other number with up to 4
 decimals (0.9167).
@@ -25,6 +25,9 @@ import re
 
 #: ``{{`` ... ``}}`` with no brace inside, and short: a name and a format, never a paragraph.
 PLACEHOLDER = re.compile(r"\{\{([^{}]{0,80})\}\}")
+#: What makes a ``{{`` a placeholder: a name right after it.
+_STARTS = re.compile(r"^\s*[A-Za-z_]")
+_OPENING = re.compile(r"\{\{(?=\s*[A-Za-z_])")
 _INNER = re.compile(r"^\s*(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s*(?::\s*(?P<spec>[^{}]*?)\s*)?$")
 _SPEC = re.compile(
     r"^(?P<comma>,)?(?:\.(?P<dec>\d)f?)?"
@@ -35,7 +38,7 @@ _SCALES: dict[str, tuple[float, str]] = {
     "KB": (1e3, " KB"), "MB": (1e6, " MB"), "GB": (1e9, " GB"), "TB": (1e12, " TB"),
     "K": (1e3, "K"), "M": (1e6, "M"), "B": (1e9, "B"), "T": (1e12, "T"),
     "thousand": (1e3, " thousand"), "million": (1e6, " million"), "billion": (1e9, " billion"),
-    "trillion": (1e12, " trillion"), "万": (1e4, "万"), "亿": (1e8, "亿"), "%": (0.01, "%"),
+    "trillion": (1e12, " trillion"), "万": (1e4, " 万"), "亿": (1e8, " 亿"), "%": (0.01, "%"),
 }
 FORMATS_HELP = ("a format is [,][.N][scale] with scale one of KiB MiB GiB TiB KB MB GB TB K M B T "
                 "thousand million billion trillion 万 亿 % e")
@@ -48,17 +51,23 @@ class TemplateError(ValueError):
 
 
 def placeholders(text: str) -> list[tuple[str, str | None]]:
-    """(name, format) of every placeholder in ``text``; raises TemplateError for a malformed one."""
+    """(name, format) of every placeholder in ``text``; raises TemplateError for a malformed one.
+    A ``{{`` followed by a name starts a placeholder; other braces (JSON, code) are text."""
     out = []
+    closed: set[int] = set()
     for m in PLACEHOLDER.finditer(text):
+        if not _STARTS.match(m.group(1)):
+            continue  # '{{"device": ...}}' in a code sample
         inner = _INNER.match(m.group(1))
         if inner is None:
             raise TemplateError(f"{m.group(0)!r} is not a placeholder: write {{{{name}}}} or {{{{name:format}}}} "
                                 "(an expression belongs in params.derive)")
         out.append((inner.group("name"), inner.group("spec")))
-    rest = PLACEHOLDER.sub("", text)
-    if "{{" in rest or "}}" in rest:
-        raise TemplateError("an unmatched '{{' or '}}'; a placeholder is {{name}} or {{name:format}}")
+        closed.add(m.start())
+    for m in _OPENING.finditer(text):
+        if m.start() not in closed:
+            raise TemplateError(f"{text[m.start():m.start() + 30]!r}: a placeholder opened with '{{{{' is not closed "
+                                "with '}}' (write {{name}} or {{name:format}})")
     return out
 
 
@@ -68,7 +77,8 @@ def render(text: str, names: dict[str, float | str]) -> str:
 
     def fill(m: re.Match[str]) -> str:
         inner = _INNER.match(m.group(1))
-        assert inner is not None
+        if inner is None:  # not a placeholder (checked above): braces of a code sample
+            return m.group(0)
         name, spec = inner.group("name"), inner.group("spec")
         if name not in names:
             known = ", ".join(sorted(names)) or "none"
