@@ -238,22 +238,14 @@ def bank_show(
     """Show one question with its reference answer and rubric."""
     from rich.text import Text
 
+    from interviewer.cmd_judging import question_or_fail
     from interviewer.run import check_lang, console, load_bank_or_fail
-    from question_bank.loader import BankError
-    from question_bank.variants import row_of, row_values, rows, variant
+    from question_bank.variants import row_of, row_values, rows
     from rubrics.untrusted import strip_controls
 
     check_lang(lang)
     b = load_bank_or_fail(bank)
-    try:
-        q = b.get(qid)
-    except BankError as e:
-        raise UserError(str(e)) from None
-    if row is not None:
-        if row not in rows(q):
-            have = f"its variants: {', '.join(rows(q))}" if rows(q) else "it is not parameterised"
-            raise UserError(f"question {qid!r} has no variant {row!r}; {have}")
-        q = variant(q, row)
+    q = question_or_fail(b, qid, row)
     if as_json:
         typer.echo(q.model_dump_json(indent=2))
         return
@@ -287,13 +279,14 @@ def bank_show(
 
 
 @bank_app.command("schema")
-def bank_schema(output: Annotated[Optional[Path], typer.Option("--output", "-o", help="File to write; default: stdout.")] = None) -> None:
+def bank_schema(output: Annotated[Optional[Path], typer.Option("--output", "-o", help="File to write; default: stdout.")] = None,
+                table: Annotated[bool, typer.Option("--table", help="The schema of a shared table (tables/*.yaml) instead.")] = False) -> None:
     """Write the JSON Schema of a bank file (generated from the models) for editor validation."""
-    from question_bank.models import BankFile
+    from question_bank.models import BankFile, ConfigTable
 
-    schema = BankFile.model_json_schema()
+    schema = (ConfigTable if table else BankFile).model_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["title"] = "mock-interview-grader question bank file"
+    schema["title"] = f"mock-interview-grader {'shared table' if table else 'question bank file'}"
     text = json.dumps(schema, indent=2, ensure_ascii=False)
     if output:
         output.write_text(text + "\n", encoding="utf-8")
