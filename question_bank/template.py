@@ -104,6 +104,7 @@ def format_number(value: float, spec: str = "") -> str:
     m = _SPEC.match(spec)
     if m is None:
         raise TemplateError(f"unknown format {spec!r}; {FORMATS_HELP}")
+    value = float(value)
     if not math.isfinite(value):
         raise TemplateError("the value is not a finite number")
     comma, dec, scale = m.group("comma"), m.group("dec"), m.group("scale")

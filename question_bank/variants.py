@@ -59,7 +59,7 @@ def build_table(spec: ConfigTable) -> tuple[Table, list[str]]:
                 problems.append(f"table {spec.table!r} row {key!r}, derived column {name!r}: {e}")
                 break
             stated = names.get(name)
-            if isinstance(stated, (int, float)) and abs(got - stated) > 1e-9 * max(1.0, abs(stated)):
+            if isinstance(stated, (int, float)) and abs(got - stated) > 1e-12 * abs(stated) + 1e-9:  # exact: a count
                 problems.append(f"table {spec.table!r} row {key!r}: {name} is {stated:.12g} but {expr!r} gives "
                                 f"{got:.12g}; correct the row or the formula")
             names[name] = stated if stated is not None else got
