@@ -7,9 +7,9 @@ The rubric lives here rather than in ``rubrics/`` because it is part of a questi
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 Difficulty = Literal["easy", "medium", "hard"]
 DIFFICULTIES: tuple[str, ...] = ("easy", "medium", "hard")
@@ -17,6 +17,16 @@ Lang = Literal["en", "zh"]
 LANGS: tuple[str, ...] = ("en", "zh")
 
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
+
+
+def _slug(v: str) -> str:
+    if not _ID_RE.match(v):
+        raise ValueError("use lowercase letters, digits, '-', '_' or '.'")
+    return v
+
+
+#: An id that never changes: lowercase letters, digits, '-', '_' and '.'.
+Slug = Annotated[str, AfterValidator(_slug)]
 
 
 class _Strict(BaseModel):
@@ -72,7 +82,7 @@ class KeyPoint(_Strict):
     comparison, wrong cause, wrong value), so a sentence asserting them can never credit the point;
     ``keywords`` are the concepts it relates; ``numbers`` and ``formulas`` are checked by code."""
 
-    id: str
+    id: Slug
     text: Text
     weight: float = Field(default=1.0, gt=0, le=10)
     aliases: Terms = Field(default_factory=Terms)
@@ -90,12 +100,6 @@ class KeyPoint(_Strict):
         """Every phrasing of the claim, both languages."""
         return [*self.paraphrases.all(), *self.aliases.all()]
 
-    @field_validator("id")
-    @classmethod
-    def _id_format(cls, v: str) -> str:
-        if not _ID_RE.match(v):
-            raise ValueError("use lowercase letters, digits, '-', '_' or '.'")
-        return v
 
 
 class Misconception(_Strict):
@@ -276,7 +280,7 @@ class ConfigTable(_Strict):
     ``derive`` computes columns from the others (a parameter count from the dimensions): a row
     that states such a column must agree with it exactly, so each stated count is recomputed."""
 
-    table: str = Field(description="The name questions use in params.table.")
+    table: Slug = Field(description="The name questions use in params.table.")
     title: str | None = None
     sources: str | None = Field(default=None, description="Where the numbers come from and how they were checked.")
     columns: dict[str, str] = Field(default_factory=dict, description="What each column means.")
@@ -288,12 +292,6 @@ class ConfigTable(_Strict):
     def _row_numbers(cls, v: object) -> object:
         return {k: _numbers_from_text(x) for k, x in v.items()} if isinstance(v, dict) else v
 
-    @field_validator("table")
-    @classmethod
-    def _slug(cls, v: str) -> str:
-        if not _ID_RE.match(v):
-            raise ValueError("use lowercase letters, digits, '-', '_' or '.'")
-        return v
 
     @model_validator(mode="after")
     def _shape(self) -> ConfigTable:
@@ -312,8 +310,8 @@ QUESTION_KINDS: tuple[str, ...] = ("concept", "numeric", "coding", "design")
 
 
 class Question(_Strict):
-    id: str
-    topic: str
+    id: Slug
+    topic: Slug
     subtopic: str = ""
     difficulty: Difficulty
     kind: QuestionKind = "concept"
@@ -330,12 +328,6 @@ class Question(_Strict):
     _names: dict | None = PrivateAttr(default=None)
     _instances: dict | None = PrivateAttr(default=None)
 
-    @field_validator("id", "topic")
-    @classmethod
-    def _slug(cls, v: str) -> str:
-        if not _ID_RE.match(v):
-            raise ValueError("use lowercase letters, digits, '-', '_' or '.'")
-        return v
 
     @field_validator("follow_ups", mode="before")
     @classmethod

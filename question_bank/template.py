@@ -71,6 +71,11 @@ def placeholders(text: str) -> list[tuple[str, str | None]]:
     return out
 
 
+def has_placeholder(text: str) -> bool:
+    """Whether ``text`` opens a placeholder (a ``{{`` followed by a name)."""
+    return bool(_OPENING.search(text))
+
+
 def render(text: str, names: dict[str, float | str]) -> str:
     """``text`` with every placeholder filled from ``names``; raises TemplateError."""
     placeholders(text)  # the whole text is checked before anything is replaced

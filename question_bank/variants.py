@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from question_bank.arith import ArithError, evaluate, names_in, substitute
 from question_bank.models import ConfigTable, Params, Question
-from question_bank.template import PLACEHOLDER, TemplateError, placeholders, render
+from question_bank.template import TemplateError, has_placeholder, placeholders, render
 
 #: Keys whose strings are ids, enums or lists of ids: never rendered.
 _PLAIN_KEYS = frozenset({"id", "topic", "subtopic", "difficulty", "kind", "params", "tags", "level", "targets",
@@ -167,19 +167,12 @@ def unknown_fact_names(data: object, names: Mapping[str, float | str], where: tu
 def uses_params(data: object) -> bool:
     """Whether any text of the raw question holds a placeholder."""
     if isinstance(data, str):
-        return bool(PLACEHOLDER.search(data)) and bool(placeholders_or_none(data))
+        return has_placeholder(data)
     if isinstance(data, list):
         return any(uses_params(x) for x in data)
     if isinstance(data, dict):
         return any(uses_params(v) for k, v in data.items() if k not in _PLAIN_KEYS)
     return False
-
-
-def placeholders_or_none(text: str) -> list | None:
-    try:
-        return placeholders(text)
-    except TemplateError:
-        return [("?", None)]  # malformed: reported when the row is rendered
 
 
 def first_placeholder(data: object, where: tuple = ()) -> tuple[tuple, str] | None:

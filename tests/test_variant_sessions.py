@@ -54,13 +54,20 @@ def stored(data: Path) -> tuple[list, list]:
         conn.close()
 
 
-def test_a_pinned_row_is_asked_stored_and_replayed_by_report_regrade_and_export(cli, tmp_path, bank):
-    asked = variant(bank.get(QID), ROW)
-    lines = [{"answer": asked.reference_answer.en, "question_id": QID, "variant": ROW}]
-    data = tmp_path / "d"
-    code, out, err = cli("start", "--count", "1", "--follow-ups", "0", "--answers", script(tmp_path, lines),
-                         "--data-dir", str(data))
+def answer_pinned_row(cli, tmp_path: Path, bank, data: Path | None = None, answer: str | None = None) -> Path:
+    """A one-question interview asked with ROW (answered with that row's reference by default), in
+    ``data`` (default: tmp_path/d)."""
+    answer = variant(bank.get(QID), ROW).reference_answer.en if answer is None else answer
+    data = data or tmp_path / "d"
+    lines = [{"answer": answer, "question_id": QID, "variant": ROW}]
+    code, _, err = cli("start", "--count", "1", "--follow-ups", "0", "--answers", script(tmp_path, lines),
+                       "--data-dir", str(data))
     assert code == 0, err
+    return data
+
+
+def test_a_pinned_row_is_asked_stored_and_replayed_by_report_regrade_and_export(cli, tmp_path, bank):
+    data = answer_pinned_row(cli, tmp_path, bank)
     assert stored(data) == ([{"0": ROW}], [ROW])
     r = json_report(cli, data)
     (q,) = r["questions"]
@@ -159,13 +166,7 @@ def test_resume_shows_the_row_drawn_before_the_pause(tmp_path, bank, cli):
 
 
 def test_the_llm_judge_is_asked_about_the_instance_the_candidate_saw(cli, tmp_path, bank, llm_server):
-    llm_server.set_default(lambda body: LLMReply.json(verdict_for(body, "full", holistic=9)))
-    asked = variant(bank.get(QID), ROW)
-    lines = [{"answer": asked.reference_answer.en, "question_id": QID, "variant": ROW}]
-    data = tmp_path / "d"
-    code, _, err = cli("start", "--count", "1", "--follow-ups", "0", "--answers", script(tmp_path, lines),
-                       "--data-dir", str(data))
-    assert code == 0, err
+    data = answer_pinned_row(cli, tmp_path, bank)  # graded by the offline judge
     llm_server.reset()
     llm_server.set_default(lambda body: LLMReply.json(verdict_for(body, "full", holistic=9)))
     code, out, err = cli("regrade", "latest", "--all", "--json", "--judge", "openai/test-model",
@@ -207,10 +208,7 @@ def test_an_old_database_without_variant_columns_opens_and_renders_the_canonical
     finally:
         store.close()
     # and the next interview on it stores its row
-    lines = [{"answer": "It has about 13 billion parameters.", "question_id": QID, "variant": ROW}]
-    code, _, err = cli("start", "--count", "1", "--follow-ups", "0", "--answers", script(tmp_path, lines),
-                       "--data-dir", str(data))
-    assert code == 0, err
+    answer_pinned_row(cli, tmp_path, bank, data, "It has about 13 billion parameters.")
     assert stored(data)[1] == [None, ROW]
 
 
