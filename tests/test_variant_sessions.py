@@ -54,32 +54,38 @@ def stored(data: Path) -> tuple[list, list]:
         conn.close()
 
 
-def answer_pinned_row(cli, tmp_path: Path, bank, data: Path | None = None, answer: str | None = None) -> Path:
+def answer_pinned_row(cli, tmp_path: Path, bank, data: Path | None = None, answer: str | None = None,
+                      follow_ups: int = 0) -> Path:
     """A one-question interview asked with ROW (answered with that row's reference by default), in
     ``data`` (default: tmp_path/d)."""
     answer = variant(bank.get(QID), ROW).reference_answer.en if answer is None else answer
     data = data or tmp_path / "d"
-    lines = [{"answer": answer, "question_id": QID, "variant": ROW}]
-    code, _, err = cli("start", "--count", "1", "--follow-ups", "0", "--answers", script(tmp_path, lines),
+    lines = [{"answer": answer, "question_id": QID, "variant": ROW, "follow_up_answers": ["I am not sure."] * follow_ups}]
+    code, _, err = cli("start", "--count", "1", "--follow-ups", str(follow_ups), "--answers", script(tmp_path, lines),
                        "--data-dir", str(data))
     assert code == 0, err
     return data
 
 
 def test_a_pinned_row_is_asked_stored_and_replayed_by_report_regrade_and_export(cli, tmp_path, bank):
-    data = answer_pinned_row(cli, tmp_path, bank)
+    data = answer_pinned_row(cli, tmp_path, bank, follow_ups=2)
     assert stored(data) == ([{"0": ROW}], [ROW])
     r = json_report(cli, data)
     (q,) = r["questions"]
+    # the follow-ups asked are the row's, graded against the row's rubric
+    asked = {f.id: f for f in variant(bank.get(QID), ROW).follow_ups}
+    assert len(q["follow_ups"]) == 2 and all(f["question"] == asked[f["id"]].text.en for f in q["follow_ups"])
+    assert "26.0 GB" in asked["flops-vs-bandwidth"].text.en + asked["flops-vs-bandwidth"].reference_answer.en
     assert (q["id"], q["variant"], q["variant_title"]) == (QID, ROW, "LLaMA-2-13B")
     assert "hidden size 5120, 40 layers" in q["question"] and "13.02B" in q["reference_answer"]
-    assert q["score"] == 10.0  # the row's own reference, checked against the row's numbers
+    assert q["main_score"] == 10.0  # the row's own reference, checked against the row's numbers
     for fmt in ("md", "html"):
         code, text, err = cli("report", "latest", "--format", fmt, "--output", "-", "--data-dir", str(data))
         assert code == 0 and "LLaMA-2-13B" in text and "hidden size 5120" in text, err
     code, out, err = cli("regrade", "latest", "--all", "--json", "--data-dir", str(data))
     assert code == 0, err
-    assert [row["score"] for row in json.loads(out)["regraded"]] == [10.0]
+    regraded = json.loads(out)["regraded"]
+    assert [row["score"] for row in regraded if row["follow_up"] is None] == [10.0] and len(regraded) == 3
     code, out, err = cli("export", "--format", "json", "--output", "-", "--data-dir", str(data))
     assert code == 0, err
     assert [(a["question_id"], a["variant"]) for a in json.loads(out)] == [(QID, ROW)]
