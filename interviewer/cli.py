@@ -60,8 +60,9 @@ def start(
         build_judge, check_interview_options, ensure_answer_source, judge_settings, load_bank_or_fail,
         open_store, plan_minutes, read_scripted, run_interview,
     )
-    from interviewer.scripted import pinned_positions
+    from interviewer.scripted import pinned_positions, pinned_variants
     from interviewer.session import create_session
+    from interviewer.variants import draw_variants
     from reports.records import SessionSettings
 
     check_interview_options(lang, minutes)
@@ -72,6 +73,8 @@ def start(
     qbank = load_bank_or_fail(bank)
     plan = draw_questions(qbank, topic or [], difficulty, count, seed,
                           pinned=pinned_positions(scripted) if scripted else None)
+    variants = draw_variants(qbank, plan, seed, store.all_answers(),
+                             pinned=pinned_variants(scripted) if scripted else None)
     judge_obj = build_judge(judge, api_base=api_base, api_key_env=api_key_env, router_config=router_config,
                             samples=samples, timeout=timeout, no_cache=no_cache, store=store, lazy=scripted is None)
     from interviewer.judge_status import announce_judge
@@ -82,7 +85,7 @@ def start(
         seed=seed, lang=lang, banks=[str(p.resolve()) for p in bank or []], follow_ups=follow_ups,  # type: ignore[arg-type]
         **judge_settings(judge, api_base, api_key_env, router_config, samples, timeout),
     )
-    run_interview(store, qbank, create_session(store, settings, plan), judge_obj, scripted)
+    run_interview(store, qbank, create_session(store, settings, plan, variants=variants), judge_obj, scripted)
 
 
 @app.command()
@@ -163,6 +166,11 @@ def bank_validate(paths: Annotated[Optional[list[Path]], typer.Argument(help="Fi
     from question_bank.loader import check_bank
 
     b, problems = check_bank(paths or [], include_builtin=not paths)
+    parameterised = [q for q in b.questions.values() if q.params]
+    if parameterised:  # every row's reference answer must earn full marks with its own rubric
+        from rubrics.variant_check import reference_problems
+
+        problems += [f"{b.sources[q.id]}: {line}" for q, line in reference_problems(parameterised)]
     for problem in problems:
         typer.echo(f"error: {problem}", err=True)
     if problems:
@@ -185,7 +193,8 @@ def bank_stats(as_json: JsonOpt = False, bank: BankOpt = None) -> None:
     from rich.table import Table
 
     kinds = " · ".join(f"{k} {n}" for k, n in stats["kinds"].items())
-    table = Table(title=f"{stats['questions']} questions · en {stats['languages']['en']} · zh {stats['languages']['zh']} · {kinds}")
+    params = f" · parameterised {stats['parameterised']} ({stats['variants']} variants)" if stats["parameterised"] else ""
+    table = Table(title=f"{stats['questions']} questions · en {stats['languages']['en']} · zh {stats['languages']['zh']} · {kinds}{params}")
     for col in ("topic", "easy", "medium", "hard", "total"):
         table.add_column(col, justify="left" if col == "topic" else "right")
     for t, cells in stats["topics"].items():
@@ -223,21 +232,20 @@ def bank_show(
     qid: Annotated[str, typer.Argument(metavar="ID", help="Question id (see `interviewer bank list`).")],
     as_json: JsonOpt = False,
     lang: Annotated[str, typer.Option("--lang", help="en or zh: the language to show the question in.")] = "en",
+    row: Annotated[Optional[str], typer.Option("--variant", help="A parameterised question's row to render it with; default: its canonical row.")] = None,
     bank: BankOpt = None,
 ) -> None:
     """Show one question with its reference answer and rubric."""
     from rich.text import Text
 
+    from interviewer.cmd_judging import question_or_fail
     from interviewer.run import check_lang, console, load_bank_or_fail
-    from question_bank.loader import BankError
+    from question_bank.variants import row_of, row_values, rows
     from rubrics.untrusted import strip_controls
 
     check_lang(lang)
     b = load_bank_or_fail(bank)
-    try:
-        q = b.get(qid)
-    except BankError as e:
-        raise UserError(str(e)) from None
+    q = question_or_fail(b, qid, row)
     if as_json:
         typer.echo(q.model_dump_json(indent=2))
         return
@@ -249,6 +257,11 @@ def bank_show(
                                   for p in parts)))
 
     show((q.id, "bold"), f"  {q.topic} · {q.subtopic} · {q.difficulty}  ({b.sources[q.id]})")
+    if rows(q):
+        others = [r for r in rows(q) if r != row_of(q)]
+        show(("Variant ", "dim"), (row_of(q) or "", "bold"), ("  (others: " + ", ".join(others) + ")", "dim"))
+        numbers = {k: v for k, v in row_values(q).items() if not isinstance(v, str) or k == "name"}
+        show(("  " + "  ".join(f"{k}={v:.12g}" if not isinstance(v, str) else f"{k}={v}" for k, v in numbers.items()), "dim"))
     if lang not in q.languages():
         show((f"{q.id} has no {lang} text; showing English", "dim"))
     show((q.text.get(lang), "bold"))
@@ -266,13 +279,14 @@ def bank_show(
 
 
 @bank_app.command("schema")
-def bank_schema(output: Annotated[Optional[Path], typer.Option("--output", "-o", help="File to write; default: stdout.")] = None) -> None:
+def bank_schema(output: Annotated[Optional[Path], typer.Option("--output", "-o", help="File to write; default: stdout.")] = None,
+                table: Annotated[bool, typer.Option("--table", help="The schema of a shared table (tables/*.yaml) instead.")] = False) -> None:
     """Write the JSON Schema of a bank file (generated from the models) for editor validation."""
-    from question_bank.models import BankFile
+    from question_bank.models import BankFile, ConfigTable
 
-    schema = BankFile.model_json_schema()
+    schema = (ConfigTable if table else BankFile).model_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["title"] = "mock-interview-grader question bank file"
+    schema["title"] = f"mock-interview-grader {'shared table' if table else 'question bank file'}"
     text = json.dumps(schema, indent=2, ensure_ascii=False)
     if output:
         output.write_text(text + "\n", encoding="utf-8")

@@ -265,5 +265,8 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one closure per command 
             banks=sorted({*(p for s in sessions for p in s.settings.banks if Path(p).exists()),
                           *(str(p.resolve()) for p in bank or [])}),
         )
-        session = create_session(store, settings, plan, {p.question_id: p.reason for p in picks})
+        from interviewer.variants import draw_variants
+
+        session = create_session(store, settings, plan, {p.question_id: p.reason for p in picks},
+                                 variants=draw_variants(qbank, plan, seed, history_answers))
         run_interview(store, qbank, session, judge_obj, scripted)

@@ -104,6 +104,7 @@ def grade(
     no_cache: NoCacheOpt = False,
     timeout: TimeoutOpt = None,
     as_json: JsonOpt = False,
+    row: Annotated[Optional[str], typer.Option("--variant", help="A parameterised question's row to grade against; default: its canonical row.")] = None,
     bank: BankOpt = None,
     data_dir_opt: DataDirOpt = None,
 ) -> None:
@@ -118,7 +119,7 @@ def grade(
             answer = answer_file.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as e:
             raise UserError(f"cannot read --answer-file {answer_file}: {getattr(e, 'strerror', None) or e}") from None
-    q = _get_question(load_bank_or_fail(bank), question)
+    q = question_or_fail(load_bank_or_fail(bank), question, row)
     # the store only caches and logs here: a read-only data dir still grades (without caching)
     store = open_store(data_dir_opt, read_only_ok=True) if _is_llm(judge, router_config) else None
     j = build_judge(judge, api_base=api_base, api_key_env=api_key_env, router_config=router_config, samples=samples,
@@ -132,13 +133,21 @@ def grade(
         raise typer.Exit(EXIT_UNGRADED)
 
 
-def _get_question(qbank, qid: str):  # noqa: ANN001, ANN202
+def question_or_fail(qbank, qid: str, row: str | None = None):  # noqa: ANN001, ANN202
+    """The question ``qid``, as its ``row`` when one is named (a parameterised question's variant)."""
     from question_bank.loader import BankError
+    from question_bank.variants import rows, variant
 
     try:
-        return qbank.get(qid)
+        q = qbank.get(qid)
     except BankError as e:
         raise UserError(str(e)) from None
+    if row is None:
+        return q
+    if row not in rows(q):
+        have = f"its variants: {', '.join(rows(q))}" if rows(q) else "it is not parameterised"
+        raise UserError(f"question {qid!r} has no variant {row!r}; {have}")
+    return variant(q, row)
 
 
 def calibrate(
@@ -288,7 +297,9 @@ def regrade(
         typer.echo(json.dumps({"session": rec.id, "regraded": []}) if as_json else msg)
         return
     qbank = session_bank(rec, bank)
-    targets = [_target(x, qbank) for x in todo]
+    # the instance each answer was given to (a follow-up shares its main answer's row)
+    asked = {a.position: a.variant or rec.variants.get(a.position) for a in answers}
+    targets = [_target(x, qbank, asked.get(x.position)) for x in todo]
     spec = judge or rec.settings.judge
     j = session_judge(rec.settings, store, judge=judge, api_base=api_base, api_key_env=api_key_env,
                       router_config=router_config, samples=samples, no_cache=no_cache, timeout=timeout)
@@ -360,12 +371,14 @@ def _is_follow_up(record: AnswerRecord | FollowUpRecord) -> bool:
     return isinstance(record, FollowUpRecord)
 
 
-def _target(record: AnswerRecord | FollowUpRecord, qbank) -> _Target:  # noqa: ANN001
+def _target(record: AnswerRecord | FollowUpRecord, qbank, row: str | None = None) -> _Target:  # noqa: ANN001
+    """``row``: the variant the question was asked with (None: canonical)."""
     from interviewer.follow_ups import asked_question
     from question_bank.loader import BankError
+    from question_bank.variants import variant
 
     try:
-        q = qbank.get(record.question_id)
+        q = variant(qbank.get(record.question_id), row)
     except BankError as e:
         return _Target(record, None, str(e))
     if _is_follow_up(record):

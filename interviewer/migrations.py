@@ -302,3 +302,20 @@ def m006_follow_up_turns(conn: sqlite3.Connection) -> None:
         """
     )
     conn.execute("CREATE INDEX IF NOT EXISTS follow_up_turns_answer ON follow_up_turns(answer_id)")
+
+
+def _columns(conn: sqlite3.Connection, table: str) -> set[str]:
+    return {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+
+
+@migration
+def m007_variants(conn: sqlite3.Connection) -> None:
+    """The row of numbers each parameterised question was asked with (question_bank.variants):
+    decided when the session is drawn (``sessions.variants_json``, position -> row) and stored with
+    the answer, so resume, regrade and the report see the instance the candidate saw. NULL and
+    '{}' (every older row) mean the canonical row. ALTER TABLE has no IF NOT EXISTS: each column is
+    added only when missing."""
+    if "variants_json" not in _columns(conn, "sessions"):
+        conn.execute("ALTER TABLE sessions ADD COLUMN variants_json TEXT NOT NULL DEFAULT '{}'")
+    if "variant" not in _columns(conn, "answers"):
+        conn.execute("ALTER TABLE answers ADD COLUMN variant TEXT")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from interviewer.errors import UserError
 from reports.labels import plural
@@ -23,6 +23,13 @@ class ScriptedLine(BaseModel):
     question_id: str | None = None
     seconds: float | None = Field(default=None, ge=0)
     follow_up_answers: list[str] = Field(default_factory=list, description="Answers to the follow-ups, in order.")
+    variant: str | None = Field(default=None, description="The row of a parameterised question_id to ask it with.")
+
+    @model_validator(mode="after")
+    def _variant_of_a_pinned_question(self) -> ScriptedLine:
+        if self.variant is not None and not self.question_id:
+            raise ValueError("a variant pins the row of the line's question_id; give the question_id too")
+        return self
 
 
 def read_answers(path: Path) -> list[ScriptedLine]:
@@ -69,6 +76,11 @@ def pinned_positions(lines: list[ScriptedLine]) -> dict[int, str]:
     if len(set(pins.values())) != len(pins):
         raise UserError("answers file pins the same question_id twice; each question is asked once")
     return pins  # type: ignore[return-value]
+
+
+def pinned_variants(lines: list[ScriptedLine]) -> dict[int, str]:
+    """Position -> the row a line asks its pinned question with."""
+    return {i: ln.variant for i, ln in enumerate(lines) if ln.variant}
 
 
 class ScriptedAnswers:

@@ -21,6 +21,7 @@ from interviewer.follow_ups import FollowUps, Phraser, grade_left_over
 from interviewer.store import StorageError, Store
 from question_bank.loader import Bank
 from question_bank.models import Question
+from question_bank.variants import row_of, variant
 from reports.records import AnswerEnd, AnswerRecord, FollowUpRecord, SessionRecord, SessionSettings
 from rubrics.judge import Judge, grade_answer
 from rubrics.verdict import Verdict
@@ -84,8 +85,12 @@ def new_session_id() -> str:
     return datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
 
 
-def create_session(store: Store, settings: SessionSettings, plan: list[str], reasons: dict[str, str] | None = None) -> SessionRecord:
-    session = SessionRecord(id=new_session_id(), settings=settings, plan=plan, reasons=reasons or {})
+def create_session(store: Store, settings: SessionSettings, plan: list[str], reasons: dict[str, str] | None = None,
+                   variants: dict[int, str] | None = None) -> SessionRecord:
+    """``variants``: position -> the row each parameterised question is asked with
+    (``interviewer.variants.draw_variants``); a question without one is asked with its canonical row."""
+    session = SessionRecord(id=new_session_id(), settings=settings, plan=plan, reasons=reasons or {},
+                            variants=variants or {})
     store.create_session(session)
     return session
 
@@ -190,12 +195,13 @@ def run_session(
     choosing them needs while the first question is answered. A finished session (killed while its
     last answers were graded) only gets its grading finished: ``source`` may then be None."""
     settings = session.settings
-    questions = [bank.get(qid) for qid in session.plan]
+    # each parameterised question as the instance drawn for the session (the candidate sees its numbers)
+    questions = [variant(bank.get(qid), session.variants.get(pos)) for pos, qid in enumerate(session.plan)]
     allowances, extras = plan_clock(questions, settings)
     done = {a.position: a for a in store.attach_follow_ups(store.answers(session.id))}
     for a in done.values():  # left ungraded by a crash
         if a.verdict is None:
-            grader.submit(a, bank.get(a.question_id))
+            grader.submit(a, variant(bank.get(a.question_id), a.variant))
     grade_left_over(list(done.values()), {q.id: q for q in questions}, grader)
     if session.status == "finished":  # nothing left to ask
         return Outcome(session=session, answered=len(done), finished=True, paused=False)
@@ -236,6 +242,7 @@ def run_session(
             record = AnswerRecord(
                 session_id=session.id, position=pos, question_id=q.id, answer=reply.text,
                 seconds_used=round(before + used, 2), seconds_allowed=round(before + allowed, 2), ended=reply.ended,
+                variant=row_of(q),
             )
             store.add_answer(record)  # on disk before anything else happens to it
             return record

@@ -154,10 +154,11 @@ class Store:
     def create_session(self, s: SessionRecord) -> None:
         self._write(
             "INSERT INTO sessions (id, created_at, finished_at, status, settings_json, plan_json, reasons_json,"
-            " elapsed_seconds) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            " elapsed_seconds, variants_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 s.id, s.created_at.isoformat(), None, s.status, s.settings.model_dump_json(),
                 json.dumps(s.plan), json.dumps(s.reasons, ensure_ascii=False), s.elapsed_seconds,
+                json.dumps({str(k): v for k, v in s.variants.items()}),
             ),
         )
 
@@ -184,6 +185,7 @@ class Store:
             plan=json.loads(row["plan_json"]),
             reasons=json.loads(row["reasons_json"]),
             elapsed_seconds=row["elapsed_seconds"],
+            variants=json.loads(row["variants_json"] or "{}"),
         )
 
     def list_sessions(self) -> list[SessionRecord]:
@@ -233,9 +235,9 @@ class Store:
         with self._transaction() as conn:
             cur = conn.execute(
                 "INSERT INTO answers (session_id, position, question_id, answer, seconds_used, seconds_allowed,"
-                " submitted_at, ended) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                " submitted_at, ended, variant) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (a.session_id, a.position, a.question_id, redact_values(a.answer), a.seconds_used, a.seconds_allowed,
-                 a.submitted_at.isoformat(), a.ended),
+                 a.submitted_at.isoformat(), a.ended, a.variant),
             )
             conn.execute("DELETE FROM drafts WHERE session_id = ? AND position = ?", (a.session_id, a.position))
         a.id = int(cur.lastrowid or 0)
@@ -279,7 +281,7 @@ class Store:
             record = AnswerRecord(
                 id=row["id"], session_id=row["session_id"], position=row["position"], question_id=row["question_id"],
                 answer=row["answer"], seconds_used=row["seconds_used"], seconds_allowed=row["seconds_allowed"],
-                submitted_at=row["submitted_at"], ended=row["ended"],
+                submitted_at=row["submitted_at"], ended=row["ended"], variant=row["variant"],
             )
         except (ValueError, TypeError) as e:
             warn(f"{where} is corrupted in {self.path} and was skipped ({one_line(e)})")

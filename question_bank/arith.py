@@ -24,7 +24,10 @@ def _phi_cdf(x: float) -> float:
 def _comb(n: float, k: float) -> float:
     if n != int(n) or k != int(k) or n > 100_000:
         raise ValueError("comb takes whole numbers up to 100000")
-    return math.comb(int(n), int(k))
+    try:
+        return float(math.comb(int(n), int(k)))
+    except OverflowError:
+        raise ValueError("the result is too large") from None
 
 
 _FUNCS = {
@@ -35,6 +38,8 @@ _FUNCS = {
     "round": round,
 }
 _CONSTS = {"pi": math.pi, "e": math.e}
+#: Names an expression already gives a meaning to: a parameter may not take them.
+RESERVED = frozenset(_FUNCS) | frozenset(_CONSTS)
 _BIN = {
     ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b, ast.Mult: lambda a, b: a * b,
     ast.Div: lambda a, b: a / b, ast.FloorDiv: lambda a, b: a // b, ast.Mod: lambda a, b: a % b,
@@ -108,10 +113,13 @@ def evaluate(expr: str, names: dict[str, float] | None = None) -> float:
                 raise ArithError(f"{node.func.id}: {exc}") from None
         raise ArithError(f"{type(node).__name__} is not allowed in an expression")
 
-    value = walk(tree)
-    if isinstance(value, complex) or not math.isfinite(float(value)):
+    try:
+        value = float(walk(tree))  # a 400-digit literal is an int too large for a float
+    except (OverflowError, TypeError):
+        raise ArithError("the value is not a finite real number") from None
+    if not math.isfinite(value):
         raise ArithError("the value is not a finite real number")
-    return float(value)
+    return value
 
 
 def recompute(value: float, tolerance: float, expr: str) -> float | None:
@@ -122,3 +130,25 @@ def recompute(value: float, tolerance: float, expr: str) -> float | None:
     except ArithError:
         return None
     return got if abs(got - value) > max(tolerance, 1e-9) * abs(value) + 1e-12 else None
+
+
+_NAME = re.compile(r"(?<![\w.])([A-Za-z_][A-Za-z0-9_]*)\b(?!\s*\()")
+
+
+def names_in(expr: str) -> set[str]:
+    """The variable names ``expr`` uses (function names and constants excluded)."""
+    return {m.group(1) for m in _NAME.finditer(expr)} - RESERVED
+
+
+def substitute(expr: str, names: dict[str, float]) -> str:
+    """``expr`` with each name replaced by its number ("2*layers*2" -> "2*32*2"): the arithmetic a
+    reviewer recomputes for one row of a parameterised question."""
+
+    def number(m: re.Match[str]) -> str:
+        name = m.group(1)
+        if name not in names:
+            return name
+        v = float(names[name])
+        return str(int(v)) if v.is_integer() and abs(v) < 1e16 else repr(v)
+
+    return _NAME.sub(number, expr)

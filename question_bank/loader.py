@@ -18,11 +18,14 @@ import yaml
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from question_bank.models import DIFFICULTIES, QUESTION_KINDS, BankFile, Question
 from question_bank.arith import recompute
+from question_bank.models import DIFFICULTIES, QUESTION_KINDS, BankFile, ConfigTable, Question
+from question_bank.variants import RenderError, Table, build_table, build_variants, first_placeholder, rows
 
 BUILTIN_DIR = Path(__file__).parent / "data"
 BANK_ENV = "INTERVIEWER_BANK"
+#: Shared tables of a bank folder live in this subfolder (``question_bank.variants``).
+TABLES_DIR = "tables"
 
 try:  # the C loader is ~10x faster on the bundled bank
     _Loader: type = yaml.CSafeLoader
@@ -217,7 +220,9 @@ class Bank:
             kinds[q.kind] += 1
         return {"questions": len(self.questions), "topics": dict(sorted(topics.items())), "languages": langs,
                 "kinds": kinds, "probes": sum(len(q.probes) for q in self.questions.values()),
-                "follow_ups": sum(len(q.follow_ups) for q in self.questions.values())}
+                "follow_ups": sum(len(q.follow_ups) for q in self.questions.values()),
+                "parameterised": sum(1 for q in self.questions.values() if q.params),
+                "variants": sum(len(rows(q)) for q in self.questions.values())}
 
 
 def bank_paths(extra: Iterable[str | Path] = (), include_builtin: bool = True) -> list[Path]:
@@ -230,8 +235,10 @@ def bank_paths(extra: Iterable[str | Path] = (), include_builtin: bool = True) -
 
 
 def _yaml_files(path: Path) -> list[Path]:
+    """The bank files of a file or folder (a folder's ``tables/`` holds tables, not questions)."""
     if path.is_dir():
-        return sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+        return sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file()
+                      and TABLES_DIR not in p.relative_to(path).parts[:-1])
     if path.is_file():
         return [path]
     raise BankError(f"{path}: no such bank file or folder; pass a .yaml file or a folder of them")
@@ -255,6 +262,47 @@ def script_args(prog: str, doc: str | None, no_probes_help: str, argv: list[str]
         return None, args
 
 
+def _table_files(roots: Iterable[Path]) -> list[Path]:
+    """Tables visible to a bank: the bundled ones, then each folder's ``tables/`` (a file's: the
+    ``tables/`` folder beside it)."""
+    dirs: list[Path] = [BUILTIN_DIR / TABLES_DIR]
+    for root in roots:
+        d = root / TABLES_DIR if root.is_dir() else root.parent / TABLES_DIR
+        if d.is_dir() and all(d.resolve() != x.resolve() for x in dirs):
+            dirs.append(d)
+    return [p for d in dirs if d.is_dir() for p in sorted(d.iterdir()) if p.suffix in (".yaml", ".yml") and p.is_file()]
+
+
+def load_tables(roots: Iterable[Path] = ()) -> tuple[dict[str, Table], list[str]]:
+    """Every table visible from ``roots`` by name, and one line per mistake in them."""
+    tables: dict[str, Table] = {}
+    where: dict[str, Path] = {}
+    problems: list[str] = []
+    for path in _table_files(roots):
+        try:
+            data = _read_yaml(path)[0]
+            spec = ConfigTable.model_validate(data)
+        except BankError as e:
+            problems += e.problems
+            continue
+        except ValidationError as e:
+            err = e.errors()[0]
+            problems.append(f"{path}: table field {'.'.join(map(str, err['loc'])) or '(table)'}: {err['msg']}")
+            continue
+        if spec.table in tables:
+            problems.append(f"{path}: table {spec.table!r} is also defined in {where[spec.table]}; names must be unique")
+            continue
+        table, bad = build_table(spec)
+        problems += [f"{path}: {p}" for p in bad]
+        tables[spec.table], where[spec.table] = table, path
+    return tables, problems
+
+
+@functools.lru_cache(maxsize=1)
+def _builtin_tables() -> dict[str, Table]:
+    return load_tables()[0]
+
+
 def load_bank(extra: Iterable[str | Path] = (), include_builtin: bool = True) -> Bank:
     bank, problems = check_bank(extra, include_builtin)
     if problems:
@@ -266,10 +314,11 @@ def check_bank(extra: Iterable[str | Path] = (), include_builtin: bool = True) -
     """Load every file it can and collect every mistake (one line each) instead of stopping at
     the first: the bank of the files that loaded, and the mistakes."""
     bank = Bank()
-    problems: list[str] = []
+    roots = bank_paths(extra, include_builtin)
+    tables, problems = load_tables([r for r in roots if r.exists()])
     probes: list[tuple[Path, dict]] = []
     seen: set[Path] = set()  # one file named twice (a session's bank and --bank, a folder and a file in it) loads once
-    for root in bank_paths(extra, include_builtin):
+    for root in roots:
         try:
             files = _yaml_files(root)
         except BankError as e:
@@ -280,7 +329,7 @@ def check_bank(extra: Iterable[str | Path] = (), include_builtin: bool = True) -
                 continue
             seen.add(real)
             try:
-                questions = load_file(path, bank, probes)
+                questions = load_file(path, bank, probes, tables)
             except BankError as e:
                 problems += e.problems
                 continue
@@ -292,7 +341,8 @@ def check_bank(extra: Iterable[str | Path] = (), include_builtin: bool = True) -
                     continue
                 bank.questions[q.id] = q
                 bank.sources[q.id] = path
-                problems += [f"{path}: {p}" for p in fact_problems(q)]
+                for instance in (q._instances or {q.id: q}).values():
+                    problems += [f"{path}: {p}" for p in fact_problems(instance)]
     for path, by_id in probes:
         for qid, items in by_id.items():
             if qid not in bank.questions:
@@ -311,16 +361,16 @@ def fact_problems(q: Question) -> list[str]:
             for fact in kp.numbers:
                 got = recompute(fact.value, fact.tolerance, fact.expr) if fact.expr else None
                 if got is not None:
+                    row = f" (row {q._variant!r})" if q._variant else ""
                     out.append(
-                        f"question {q.id!r}{where} point {kp.id!r}: value {fact.value:g} but its expr "
+                        f"question {q.id!r}{row}{where} point {kp.id!r}: value {fact.value:g} but its expr "
                         f"{fact.expr!r} gives {got:.6g}; correct one of them"
                     )
     return out
 
 
-def load_file(path: Path, bank: Bank | None = None, probes: list | None = None) -> list[Question]:
-    """The questions of one file; its ``probes`` section, if any, is appended to ``probes`` as
-    (path, {question id: [Probe]}) for the caller to attach once every file is loaded."""
+def _read_yaml(path: Path) -> tuple[object, Path | None, str]:
+    """(data, cache entry to write once it validates, text) of a YAML file; raises BankError."""
     try:
         size = path.stat().st_size
         if size > MAX_BANK_FILE_BYTES:
@@ -336,6 +386,16 @@ def load_file(path: Path, bank: Bank | None = None, probes: list | None = None) 
         where = f"{path}:{mark.line + 1}" if mark else str(path)
         problem = getattr(e, "problem", None) or str(e).splitlines()[0]
         raise BankError(f"{where}: invalid YAML: {problem}") from None
+    return data, cache_entry, text
+
+
+def load_file(path: Path, bank: Bank | None = None, probes: list | None = None,
+              tables: dict[str, Table] | None = None) -> list[Question]:
+    """The questions of one file; its ``probes`` section, if any, is appended to ``probes`` as
+    (path, {question id: [Probe]}) for the caller to attach once every file is loaded. A
+    parameterised question is returned as its canonical instance, every row rendered (``tables``:
+    the tables it may draw from; default: the bundled ones)."""
+    data, cache_entry, text = _read_yaml(path)
     raw = data
     if isinstance(data, list):
         data = {"questions": data}
@@ -353,12 +413,42 @@ def load_file(path: Path, bank: Bank | None = None, probes: list | None = None) 
         seen.add(q.id)
     if duplicates:
         raise BankError.of(duplicates)
+    questions = _instantiate(path, text, data, parsed.questions, _builtin_tables() if tables is None else tables)
     _cache_write(cache_entry, raw)  # only now: a file that failed validation is never cached
     if bank is not None and parsed.title and parsed.topic:
         bank.titles[parsed.topic] = parsed.title.en
     if parsed.probes and probes is not None:
         probes.append((path, parsed.probes))
-    return parsed.questions
+    return questions
+
+
+def _instantiate(path: Path, text: str, data: dict, questions: list[Question], tables: dict[str, Table]) -> list[Question]:
+    """Parameterised questions rendered for every row (the canonical instance stands for the
+    question); a placeholder in a question without params is a mistake. One line per problem."""
+    may_hold = "{{" in text or any(q.params for q in questions)
+    if not may_hold:
+        return questions
+    out, problems = [], []
+    for i, q in enumerate(questions):
+        raw = data["questions"][i]
+        if q.params is None:
+            hit = first_placeholder(raw)
+            if hit is not None:
+                where, ph = hit
+                problems.append(f"{path}:{_question_line(text, i, where)}: question {q.id!r}, field "
+                                f"{'.'.join(map(str, where))}: {ph} is a placeholder, but the question declares no params")
+            out.append(q)
+            continue
+        try:
+            instances = build_variants(raw, q, tables)
+        except RenderError as e:
+            row = f", row {e.row!r}" if e.row else ""
+            problems.append(f"{path}:{_question_line(text, i, e.where)}: question {q.id!r}{row}, field {e.field()}: {e}")
+            continue
+        out.append(next(iter(instances.values())))
+    if problems:
+        raise BankError.of(problems)
+    return out
 
 
 def _describe(path: Path, text: str, data: dict, err: ErrorDetails) -> str:

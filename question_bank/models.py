@@ -7,9 +7,9 @@ The rubric lives here rather than in ``rubrics/`` because it is part of a questi
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 Difficulty = Literal["easy", "medium", "hard"]
 DIFFICULTIES: tuple[str, ...] = ("easy", "medium", "hard")
@@ -17,6 +17,16 @@ Lang = Literal["en", "zh"]
 LANGS: tuple[str, ...] = ("en", "zh")
 
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
+
+
+def _slug(v: str) -> str:
+    if not _ID_RE.match(v):
+        raise ValueError("use lowercase letters, digits, '-', '_' or '.'")
+    return v
+
+
+#: An id that never changes: lowercase letters, digits, '-', '_' and '.'.
+Slug = Annotated[str, AfterValidator(_slug)]
 
 
 class _Strict(BaseModel):
@@ -72,7 +82,7 @@ class KeyPoint(_Strict):
     comparison, wrong cause, wrong value), so a sentence asserting them can never credit the point;
     ``keywords`` are the concepts it relates; ``numbers`` and ``formulas`` are checked by code."""
 
-    id: str
+    id: Slug
     text: Text
     weight: float = Field(default=1.0, gt=0, le=10)
     aliases: Terms = Field(default_factory=Terms)
@@ -90,12 +100,6 @@ class KeyPoint(_Strict):
         """Every phrasing of the claim, both languages."""
         return [*self.paraphrases.all(), *self.aliases.all()]
 
-    @field_validator("id")
-    @classmethod
-    def _id_format(cls, v: str) -> str:
-        if not _ID_RE.match(v):
-            raise ValueError("use lowercase letters, digits, '-', '_' or '.'")
-        return v
 
 
 class Misconception(_Strict):
@@ -182,13 +186,132 @@ class FollowUp(_Strict):
     targets: list[str] = Field(default_factory=list)
 
 
+#: A parameter's value: a number, or a text such as a model's name.
+ParamValue = float | str
+#: Rows a question may declare and names it may define: a question, not a data set.
+MAX_ROWS = 32
+MAX_NAMES = 64
+MAX_TEXT_VALUE = 200
+_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,39}$")
+
+
+_NUMBER_TEXT = re.compile(r"^[+-]?(?:\d[\d_]*\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$")
+
+
+def _numbers_from_text(values: object) -> object:
+    """YAML reads ``7e9`` (no dot) as text: a value written as a number is a number."""
+    if isinstance(values, dict):
+        return {k: (float(v.replace("_", "")) if isinstance(v, str) and _NUMBER_TEXT.match(v.strip()) else v)
+                for k, v in values.items()}
+    return values
+
+
+def _check_names(names: dict[str, object], what: str) -> None:
+    from question_bank.arith import RESERVED  # noqa: PLC0415 - arith imports nothing from here
+
+    for name, value in names.items():
+        if not _NAME_RE.match(name):
+            raise ValueError(f"{what} name {name!r}: use letters, digits and '_' (a letter first, up to 40)")
+        if name in RESERVED:
+            raise ValueError(f"{what} name {name!r} is a function or constant of the arithmetic; choose another")
+        if isinstance(value, str) and len(value) > MAX_TEXT_VALUE:
+            raise ValueError(f"{what} {name!r}: a text value of {len(value)} characters; at most {MAX_TEXT_VALUE}")
+
+
+class Params(_Strict):
+    """A parameterised question: its numbers come from rows (one row per instance, a *variant*),
+    so that a memorised number of one row earns nothing on another. Placeholders ``{{name}}`` or
+    ``{{name:format}}`` in its texts and bare names in its numbers' ``expr`` are filled from the
+    row (``question_bank.template``). A row is a row of the shared ``table`` (real model configs)
+    by its key, plus the values given inline; a row that is not in the table gives all its values
+    inline. ``values`` hold for every row (a row may override them); ``derive`` computes further
+    names, in order, with the bank's safe arithmetic. The ``canonical`` row (default: the first)
+    is the one the bank's probes were written for and the one shown when no variant was drawn."""
+
+    table: str | None = Field(default=None, description="Name of a shared table in a tables/ folder, e.g. llm-configs.")
+    rows: dict[str, dict[str, ParamValue]] = Field(
+        description="Row key -> values given inline (may be empty for a table row). A list of keys is accepted.")
+    canonical: str | None = Field(default=None, description="The row the bank's probes were written for; default: the first.")
+    values: dict[str, ParamValue] = Field(default_factory=dict, description="Values shared by every row.")
+    derive: dict[str, str] = Field(default_factory=dict, description="Names computed from the others, in order: name -> expr.")
+
+    @field_validator("rows", mode="before")
+    @classmethod
+    def _row_list(cls, v: object) -> object:
+        """``rows: [llama-3-8b, mistral-7b-v0.1]``: table rows with nothing added."""
+        if isinstance(v, list):
+            if not all(isinstance(k, str) for k in v):
+                raise ValueError("a list of rows holds row keys (text)")
+            return {k: {} for k in v}
+        return {k: ({} if x is None else _numbers_from_text(x)) for k, x in v.items()} if isinstance(v, dict) else v
+
+    @field_validator("values", mode="before")
+    @classmethod
+    def _values(cls, v: object) -> object:
+        return _numbers_from_text(v)
+
+    @model_validator(mode="after")
+    def _shape(self) -> Params:
+        if not self.rows:
+            raise ValueError("declare at least one row")
+        if len(self.rows) > MAX_ROWS:
+            raise ValueError(f"{len(self.rows)} rows; at most {MAX_ROWS}")
+        for key, row in self.rows.items():
+            if not _ID_RE.match(key):
+                raise ValueError(f"row {key!r}: use lowercase letters, digits, '-', '_' or '.'")
+            _check_names(row, f"row {key!r}:")
+        _check_names(self.values, "value")
+        _check_names(dict.fromkeys(self.derive, 0), "derived")
+        if len(self.values) + len(self.derive) + max(map(len, self.rows.values())) > MAX_NAMES:
+            raise ValueError(f"more than {MAX_NAMES} names; a question needs a few")
+        if self.canonical is not None and self.canonical not in self.rows:
+            raise ValueError(f"canonical row {self.canonical!r} is not one of the rows ({', '.join(self.rows)})")
+        return self
+
+    @property
+    def canonical_row(self) -> str:
+        return self.canonical or next(iter(self.rows))
+
+
+class ConfigTable(_Strict):
+    """A shared table of real configs (``tables/<name>.yaml`` next to the bank files), drawn from by
+    parameterised questions. Every number must be checked against its primary source (the model's
+    official config.json or paper), named in ``source`` per row and explained in ``sources``.
+    ``derive`` computes columns from the others (a parameter count from the dimensions): a row
+    that states such a column must agree with it exactly, so each stated count is recomputed."""
+
+    table: Slug = Field(description="The name questions use in params.table.")
+    title: str | None = None
+    sources: str | None = Field(default=None, description="Where the numbers come from and how they were checked.")
+    columns: dict[str, str] = Field(default_factory=dict, description="What each column means.")
+    derive: dict[str, str] = Field(default_factory=dict, description="Columns computed from the others: name -> expr.")
+    rows: dict[str, dict[str, ParamValue]] = Field(min_length=1)
+
+    @field_validator("rows", mode="before")
+    @classmethod
+    def _row_numbers(cls, v: object) -> object:
+        return {k: _numbers_from_text(x) for k, x in v.items()} if isinstance(v, dict) else v
+
+
+    @model_validator(mode="after")
+    def _shape(self) -> ConfigTable:
+        if len(self.rows) > 256:
+            raise ValueError(f"{len(self.rows)} rows; a table holds at most 256")
+        for key, row in self.rows.items():
+            if not _ID_RE.match(key):
+                raise ValueError(f"row {key!r}: use lowercase letters, digits, '-', '_' or '.'")
+            _check_names(row, f"row {key!r}:")
+        _check_names(dict.fromkeys(self.derive, 0), "derived")
+        return self
+
+
 QuestionKind = Literal["concept", "numeric", "coding", "design"]
 QUESTION_KINDS: tuple[str, ...] = ("concept", "numeric", "coding", "design")
 
 
 class Question(_Strict):
-    id: str
-    topic: str
+    id: Slug
+    topic: Slug
     subtopic: str = ""
     difficulty: Difficulty
     kind: QuestionKind = "concept"
@@ -198,13 +321,13 @@ class Question(_Strict):
     follow_ups: list[FollowUp] = Field(default_factory=list)
     probes: list[Probe] = Field(default_factory=list)
     tags: list[str] = Field(default_factory=list)
+    params: Params | None = Field(default=None, description="Rows of numbers the question is asked with (a variant each).")
+    # A parameterised question's instances (question_bank.variants): the row it was rendered with,
+    # that row's names, and every row's instance (shared by all of them).
+    _variant: str | None = PrivateAttr(default=None)
+    _names: dict | None = PrivateAttr(default=None)
+    _instances: dict | None = PrivateAttr(default=None)
 
-    @field_validator("id", "topic")
-    @classmethod
-    def _slug(cls, v: str) -> str:
-        if not _ID_RE.match(v):
-            raise ValueError("use lowercase letters, digits, '-', '_' or '.'")
-        return v
 
     @field_validator("follow_ups", mode="before")
     @classmethod

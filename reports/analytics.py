@@ -34,8 +34,8 @@ HALF_LIFE_DAYS = 14.0
 PRIOR_STRENGTH = 3.0
 
 ANSWER_COLUMNS = [
-    "answer_id", "session_id", "session_created_at", "mode", "position", "question_id", "topic", "subtopic",
-    "difficulty", "submitted_at", "seconds_used", "seconds_allowed", "ended", "status", "score", "main_score",
+    "answer_id", "session_id", "session_created_at", "mode", "position", "question_id", "variant", "topic",
+    "subtopic", "difficulty", "submitted_at", "seconds_used", "seconds_allowed", "ended", "status", "score", "main_score",
     "follow_ups", "follow_ups_score", "max_score",
     "key_points_full", "key_points_partial", "key_points_missed", "misconceptions", "flags", "judge", "model",
     "prompt_version", "prompt_tokens", "completion_tokens", "cost_usd", "answer", "feedback", "reason",
@@ -59,7 +59,7 @@ def answers_frame(answers: Iterable[AnswerRecord], questions: dict[str, Question
         rows.append({
             "answer_id": a.id, "session_id": a.session_id,
             "session_created_at": s.created_at if s else None, "mode": s.settings.mode if s else None,
-            "position": a.position, "question_id": a.question_id,
+            "position": a.position, "question_id": a.question_id, "variant": a.variant,
             "topic": q.topic if q else "unknown", "subtopic": q.subtopic if q else "",
             "difficulty": q.difficulty if q else "unknown",
             "submitted_at": a.submitted_at, "seconds_used": a.seconds_used, "seconds_allowed": a.seconds_allowed,

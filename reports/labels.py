@@ -131,6 +131,7 @@ LABELS: dict[str, tuple[str, str]] = {
     # questions
     "of": ("{used} of {allowed}", "{used} / {allowed}"),
     "chosen_because": ("Chosen because", "选题原因"),
+    "variant": ("asked with", "本题参数"),
     "your_answer": ("Your answer", "你的回答"),
     "not_reached": ("Not reached.", "没来得及答这道题。"),
     "no_answer": ("No answer.", "未作答。"),

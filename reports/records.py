@@ -49,6 +49,9 @@ class SessionRecord(BaseModel):
     plan: list[str] = Field(default_factory=list, description="Question ids in the order they are asked.")
     reasons: dict[str, str] = Field(default_factory=dict, description="Why each question was chosen (drills).")
     elapsed_seconds: float = Field(default=0.0, description="Interview time used so far, for resume.")
+    variants: dict[int, str] = Field(
+        default_factory=dict,
+        description="Position -> the row a parameterised question is asked with; absent: the canonical row.")
 
 
 class FollowUpRecord(BaseModel):
@@ -91,5 +94,6 @@ class AnswerRecord(BaseModel):
     seconds_allowed: float = 0.0
     submitted_at: datetime = Field(default_factory=utcnow)
     ended: AnswerEnd = "submitted"
+    variant: str | None = Field(default=None, description="The row of a parameterised question; None: canonical.")
     verdict: Verdict | None = None
     follow_ups: list[FollowUpRecord] = Field(default_factory=list, description="Its thread, in the order asked.")

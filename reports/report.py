@@ -15,6 +15,7 @@ from statistics import mean
 from pydantic import BaseModel, Field
 
 from question_bank.models import FollowUp, Question, Rubric
+from question_bank.variants import row_of, row_title, variant
 from reports.question_score import FOLLOW_UPS_WEIGHT, MAIN_WEIGHT, counted_follow_ups, question_score
 from reports.records import AnswerRecord, FollowUpRecord, SessionRecord, SessionSettings
 from reports.charts import band, coverage_shares
@@ -86,6 +87,9 @@ class QuestionReport(BaseModel):
     status: str = "pending"  # graded | ungraded | pending | not_reached
     reason: str | None = None
     chosen_because: str | None = Field(default=None, description="Why a drill chose this question.")
+    variant: str | None = Field(default=None, description="The row of numbers a parameterised question was asked "
+                                "with (its texts, reference and checks are that row's); None: not parameterised.")
+    variant_title: str | None = Field(default=None, description="The row's name for people (a model's name).")
     score: float | None = Field(default=None, description="The question's score: the main answer and its "
                                 "follow-ups combined (reports.question_score).")
     main_score: float | None = Field(default=None, description="The main answer's own score.")
@@ -276,8 +280,10 @@ def build_report(session: SessionRecord, answers: list[AnswerRecord], questions:
     rows: list[QuestionReport] = []
     usage = JudgeUsage()
     for pos, qid in enumerate(session.plan):
-        q = questions.get(qid)
         a = by_pos.get(pos)
+        q = questions.get(qid)
+        if q is not None:  # the instance that was asked: the answer's row, else the one drawn for the session
+            q = variant(q, (a.variant if a else None) or session.variants.get(pos))
         row = QuestionReport(
             position=pos + 1, id=qid,
             topic=q.topic if q else "unknown", subtopic=q.subtopic if q else "",
@@ -286,6 +292,7 @@ def build_report(session: SessionRecord, answers: list[AnswerRecord], questions:
             answer=a.answer if a else None,
             chosen_because=session.reasons.get(qid),
             reference_answer=q.reference_answer.get(lang) if q else "",
+            variant=row_of(q) if q else None, variant_title=row_title(q) if q else None,
         )
         asked = {f.follow_up_id for f in a.follow_ups} if a else set()
         row.suggested_follow_ups = [f.text.get(lang) for f in q.follow_ups if f.id not in asked] if q else []

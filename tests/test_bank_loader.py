@@ -135,6 +135,8 @@ def test_stats_shape(tmp_path):
         "kinds": {"concept": 2, "numeric": 0, "coding": 0, "design": 0},
         "probes": 0,
         "follow_ups": 0,
+        "parameterised": 0,
+        "variants": 0,
     }
 
 

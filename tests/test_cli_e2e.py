@@ -167,7 +167,7 @@ def test_invalid_user_bank_reports_file_and_line(tmp_path):
 
 def test_bank_commands(tmp_path):
     stats = json.loads(run("bank", "stats", "--json").stdout)
-    assert set(stats) == {"questions", "topics", "languages", "kinds", "probes", "follow_ups"}
+    assert {"questions", "topics", "languages", "kinds", "parameterised", "variants", "probes", "follow_ups"} <= set(stats)
     assert stats["questions"] == sum(sum(c.values()) for c in stats["topics"].values())
     listed = json.loads(run("bank", "list", "--difficulty", "hard", "--json").stdout)
     assert listed and {q["difficulty"] for q in listed} == {"hard"}
