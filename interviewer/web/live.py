@@ -40,10 +40,12 @@ class Banks:
     def _get(self, paths: tuple[str, ...]):  # noqa: ANN202
         from interviewer.run import load_bank_or_fail
 
+        files = list({Path(p).resolve(): None for p in (*paths, *self.extra)})  # a session names our extras too
+        key = tuple(map(str, files))
         with self._lock:
-            if paths not in self._banks:
-                self._banks[paths] = load_bank_or_fail([*(Path(p) for p in paths), *self.extra])
-            return self._banks[paths]
+            if key not in self._banks:
+                self._banks[key] = load_bank_or_fail(files)
+            return self._banks[key]
 
 
 class LiveSession:
