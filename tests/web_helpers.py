@@ -5,6 +5,7 @@ in CI, as tests/test_browser_report.py does."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -56,11 +57,17 @@ def browser(width: int = 1280, height: int = 900, dark: bool = False):
     driver = webdriver.Chrome(service=Service(driver_path), options=options)
     driver.set_page_load_timeout(PATIENCE)
     try:
+        viewport(driver, width, height)  # a window cannot be narrower than 500 px: a phone is emulated
         color_scheme(driver, dark)
         yield driver
     finally:
         driver.quit()
         shutil.rmtree(profile, ignore_errors=True)
+
+
+def viewport(driver, width: int, height: int) -> None:  # noqa: ANN001
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                           {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 500})
 
 
 def color_scheme(driver, dark: bool) -> None:  # noqa: ANN001
@@ -163,12 +170,8 @@ def shot(driver, name: str) -> Path:  # noqa: ANN001
     """A full-page screenshot kept as a test artefact (tests/artifacts/web/NAME.png)."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
-    height = driver.execute_script("return Math.max(document.body.scrollHeight, document.documentElement.scrollHeight)")
-    width = driver.execute_script("return window.innerWidth")
-    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                           {"width": width, "height": min(int(height), 6000), "deviceScaleFactor": 1, "mobile": width < 500})
-    try:
-        driver.save_screenshot(str(path))
-    finally:
-        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    size = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
+    clip = {"x": 0, "y": 0, "width": size["width"], "height": min(size["height"], 6000), "scale": 1}
+    data = driver.execute_cdp_cmd("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True, "clip": clip})
+    path.write_bytes(base64.b64decode(data["data"]))
     return path

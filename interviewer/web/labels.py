@@ -100,6 +100,9 @@ WEB: dict[str, tuple[str, str]] = {
     "mastery_note": ("Mastery: recency-weighted mean (half-life 14 days) shrunk toward your overall mean by 3 "
                      "pseudo-answers, so one answer cannot dominate a topic.",
                      "掌握度：按时间加权的平均分（半衰期 14 天），并向你的总体平均分收缩 3 个虚拟回答，避免单次回答左右整个主题。"),
+    "col_mastery": ("Mastery", "掌握度"),
+    "col_answers": ("Answers", "作答数"),
+    "col_last": ("Last", "最近一次"),
     "chart_mastery": ("Mastery by topic, strongest first", "各主题掌握度（由强到弱）"),
     "drill_weakest": ("Drill the weakest", "专项练习最弱的主题"),
     "no_graded": ("No graded answers yet: start an interview first.", "还没有已评分的回答：先开始一场面试吧。"),

@@ -359,9 +359,9 @@ async def progress_page(request: Request) -> HTMLResponse:
         summary = progress_summary(sessions, answers, bank)
         topics = summary["topics"]
         bars = score_bars([(x["topic"], x["mastery"], t("n_answers", lang, n=x["answers"])) for x in topics],
-                          t("chart_mastery", lang), width=560) if topics else None
+                          t("chart_mastery", lang), width=360) if topics else None
         dated = {s.id: s.created_at for s in sessions}
-        points = [(dated[s["session_id"]].strftime("%m-%d"), s["score"]) for s in summary["sessions"][-20:]]
+        points = [(dated[s["session_id"]].strftime("%m-%d %H:%M"), s["score"]) for s in summary["sessions"][-20:]]
         trend = score_trend(points, len(points) - 1, lang=lang) if any(s is not None for _, s in points) else None
         weakest = [x["topic"] for x in topics[::-1][:2]]
         return {"summary": summary, "bars": bars, "trend": trend, "weakest": weakest}
