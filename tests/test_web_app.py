@@ -275,3 +275,18 @@ def test_bad_start_input_is_one_clear_line_on_the_page(app):
     assert store.list_sessions() == []
     r = client.get("/s/no-such-session")
     assert r.status_code == 404 and "no session" in r.text
+
+
+def test_the_web_stack_stays_off_help_and_the_terminal_interview():
+    """`interviewer --help`, `serve --help` and the terminal's path to its first question import
+    neither the web stack nor litellm nor pandas."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom typer.testing import CliRunner\nfrom interviewer.cli import app\n"
+            "for args in (['--help'], ['serve', '--help'], ['start', '--help']):\n"
+            "    r = CliRunner().invoke(app, args)\n    assert r.exit_code == 0, r.output\n"
+            "import interviewer.run, interviewer.tui, interviewer.session\n"
+            "heavy = [m for m in ('starlette', 'uvicorn', 'litellm', 'pandas', 'interviewer.web.app') if m in sys.modules]\n"
+            "assert not heavy, heavy\n")
+    subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[1], check=True, timeout=120)
