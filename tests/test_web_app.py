@@ -290,3 +290,25 @@ def test_the_web_stack_stays_off_help_and_the_terminal_interview():
             "heavy = [m for m in ('starlette', 'uvicorn', 'litellm', 'pandas', 'interviewer.web.app') if m in sys.modules]\n"
             "assert not heavy, heavy\n")
     subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[1], check=True, timeout=120)
+
+
+def test_a_drill_starts_from_the_history_with_the_same_engine(app):
+    client, _, store = app
+    r = client.get("/drill")
+    assert r.status_code == 200 and "no graded answers yet" in r.text  # nothing to drill from yet
+    sid = start(client, follow_ups=0)
+    open_turn(client, sid, "0.0")
+    post(client, f"/api/s/{sid}/reply", json={"key": "0.0", "text": "no idea", "action": "submit"})
+    wait_for(lambda: client.get(f"/api/s/{sid}/state").json()["status"] == "finished", message="finished")
+    page = client.get("/drill?topic=hostile").text
+    assert "missed key point" in html.unescape(page)  # why the drill chose it
+    r = post(client, "/drill", data={"topic": "hostile", "count": "1", "follow_ups": "0", "lang": "en", "judge": "offline"})
+    assert r.status_code == 303, r.text
+    drill = r.headers["location"].rsplit("/", 1)[-1]
+    open_turn(client, drill, "0.0")
+    session = store.get_session(drill)
+    assert session.settings.mode == "drill" and session.plan == ["hostile-xss"] and session.reasons
+    # a finished interview's page does not reload itself: its state and the page agree
+    state = client.get(f"/api/s/{sid}/state").json()
+    version = re.search(r'data-version="(\d+)"', client.get(f"/s/{sid}").text).group(1)
+    assert str(state["version"]) == version and state["status"] == "finished"

@@ -191,7 +191,7 @@ async def interview_page(request: Request) -> HTMLResponse:
 def interview_view(w, session, live) -> dict:  # noqa: ANN001
     """What the interview page shows: the open turn (if any), the session's status and its answers."""
     turn = live.source.turn if live is not None and live.alive() else None
-    snap = live.source.snapshot() if live is not None else {"key": None, "version": 0}
+    snap = snapshot(live)
     if turn is not None and snap["key"] is None:  # closed between the two reads
         turn = None
     status = session_status(w, session, live)
@@ -199,6 +199,11 @@ def interview_view(w, session, live) -> dict:  # noqa: ANN001
     return {"turn": turn, "snap": snap, "status": status, "answers": answers_state(w, session),
             "pending": left, "judge_line": judge_line(live, session.settings.lang),
             "problem": live.problem if live is not None else None}
+
+
+def snapshot(live) -> dict:  # noqa: ANN001
+    """The open turn's clock and text; the page reloads when its ``version`` changes."""
+    return live.source.snapshot() if live is not None else {"key": None, "version": 0}
 
 
 def session_status(w, session, live) -> str:  # noqa: ANN001
@@ -256,7 +261,7 @@ async def state_api(request: Request) -> JSONResponse:
         live.source.seen()
     status = await run_in_threadpool(session_status, w, session, live)
     answers = await run_in_threadpool(answers_state, w, session)
-    snap = live.source.snapshot() if live is not None and live.alive() else {"key": None, "version": 0}
+    snap = snapshot(live)
     return JSONResponse({"status": status, "turn": snap, "version": snap["version"], "answers": answers,
                          "judge": judge_line(live, session.settings.lang),
                          "problem": live.problem if live is not None else None})
