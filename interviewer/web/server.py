@@ -16,6 +16,7 @@ import threading
 from pathlib import Path
 
 from interviewer.errors import UserError
+from interviewer.web.live import STOP_WAIT
 from interviewer.web.security import is_local, new_token
 
 #: Seconds requests in flight get to finish once the server is told to stop.
@@ -54,7 +55,8 @@ def serve(data_dir: Path | None, host: str = "127.0.0.1", port: int = 8765, open
     sock = bind(host, port)
     port = sock.getsockname()[1]
     app, web = create_app(store, port=port, host=host, token=token, extra_banks=banks)
-    threading.Thread(target=_preload, args=(web,), name="bank-preload", daemon=True).start()
+    preload = threading.Thread(target=_preload, args=(web,), name="bank-preload", daemon=True)
+    preload.start()
     url = url_of(host, port, token)
     if token:
         print(f"warning: listening on {host}, beyond this machine: anyone who can reach it and has the token can "
@@ -83,9 +85,10 @@ def serve(data_dir: Path | None, host: str = "127.0.0.1", port: int = 8765, open
         server.run(sockets=[sock])
     finally:
         busy = web.sessions.shutdown()
+        preload.join(STOP_WAIT)  # a C extension still parsing the bank must not meet the interpreter's exit
         print("Stopped. Every submitted answer and every draft is saved"
               + ("; grading left unfinished is done by `interviewer resume`." if busy else "."), flush=True)
-        if busy:  # grading threads still waiting on a model: the answers are on disk, do not wait for them
+        if busy or preload.is_alive():  # threads still waiting on a model: the answers are on disk, do not wait
             sys.stdout.flush()
             sys.stderr.flush()
             os._exit(0)
