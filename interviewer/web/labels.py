@@ -92,7 +92,6 @@ WEB: dict[str, tuple[str, str]] = {
     "col_score": ("Score", "得分"),
     "col_topics": ("Topics", "主题"),
     "report": ("report", "报告"),
-    "pending_n": ("{n} pending", "{n} 题待评分"),
     # progress
     "progress_title": ("Topic mastery", "主题掌握度"),
     "overall": ("Overall {x} / 10", "总体 {x} / 10"),

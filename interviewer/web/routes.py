@@ -136,11 +136,16 @@ async def start_page(request: Request, error: str | None = None, values: dict | 
 
 
 async def start_post(request: Request) -> Response:
+    return await _begin(request, _start_interview, start_page)
+
+
+async def _begin(request: Request, starter, form_page) -> Response:  # noqa: ANN001
+    """Start a session from a posted form and go to it; bad input shows the form again with one line."""
     values = await form(request)
     try:
-        session_id = await run_in_threadpool(_start_interview, web(request), values)
+        session_id = await run_in_threadpool(starter, web(request), values)
     except UserError as e:
-        return await start_page(request, error=one_line(e), values=values)
+        return await form_page(request, error=one_line(e), values=values)
     return RedirectResponse(f"/s/{session_id}", status_code=303)
 
 
@@ -400,12 +405,7 @@ async def drill_page(request: Request, error: str | None = None, values: dict | 
 
 
 async def drill_post(request: Request) -> Response:
-    values = await form(request)
-    try:
-        session_id = await run_in_threadpool(_start_drill, web(request), values)
-    except UserError as e:
-        return await drill_page(request, error=one_line(e), values=values)
-    return RedirectResponse(f"/s/{session_id}", status_code=303)
+    return await _begin(request, _start_drill, drill_page)
 
 
 def _start_drill(w, values: dict[str, list[str]]) -> str:  # noqa: ANN001
