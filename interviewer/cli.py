@@ -132,8 +132,8 @@ def report(
     data_dir_opt: DataDirOpt = None,
 ) -> None:
     """Write the feedback report of a session."""
-    from interviewer.run import open_store, session_bank
-    from reports.report import FORMATS, render, report_for
+    from interviewer.run import open_store, session_bank, session_report
+    from reports.report import FORMATS, render
 
     if fmt not in FORMATS:
         raise UserError(f"--format {fmt!r} is not supported; use html, md or json")
@@ -141,12 +141,7 @@ def report(
 
     store = open_store(data_dir_opt, read_only_ok=True)
     rec = store.get_session(session)
-    qbank = session_bank(rec, bank)
-    from interviewer.judge_status import report_check_note
-
-    rep = report_for(store, rec, qbank.questions)
-    rep.judge_check = report_check_note(store, rec)
-    text = render(rep, fmt)
+    text = render(session_report(store, session_bank(rec, bank), rec), fmt)
     if output is not None and str(output) == "-":
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
         return
@@ -301,7 +296,8 @@ def _register_extensions() -> None:
     import importlib
     import importlib.util
 
-    for name in ("interviewer.cmd_judging", "interviewer.cmd_history", "interviewer.cmd_judge", "interviewer.cmd_setup"):
+    for name in ("interviewer.cmd_judging", "interviewer.cmd_history", "interviewer.cmd_judge", "interviewer.cmd_setup",
+                 "interviewer.cmd_serve"):
         if importlib.util.find_spec(name) is not None:
             importlib.import_module(name).register(app)
 

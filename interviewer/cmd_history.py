@@ -63,6 +63,39 @@ def _spark(scores: list[float | None]) -> str:
     return "".join(" " if s is None or s != s else ticks[min(7, int(s / 10 * 8))] for s in scores)
 
 
+def history_rows(sessions, answers, qbank, limit: int = 0) -> list[dict]:  # noqa: ANN001
+    """One row per session, oldest first (the newest ``limit`` when it is positive), as
+    ``history --json`` prints them and the web app's history page shows them."""
+    from reports import analytics as an
+
+    trend = an.session_trend(an.answers_frame(answers, qbank.questions, sessions), sessions)
+    if limit > 0:
+        trend = trend.tail(limit)
+    return [{"session_id": t.session_id, "created_at": t.created_at.isoformat(), "mode": t.mode,
+             "status": t.status, "questions": int(t.questions), "answered": int(t.answered),
+             "graded": int(t.graded), "pending": int(t.pending), "score": None if t.score is None or t.score != t.score else round(t.score, 2),
+             "topics": t.topics} for t in trend.itertuples()]
+
+
+def progress_summary(sessions, answers, qbank) -> dict:  # noqa: ANN001
+    """Overall mean, topic mastery (strongest first), each session's score and the reviews due, as
+    ``progress --json`` prints them and the web app's progress page charts them."""
+    from reports import analytics as an
+    from reports.review import due_reviews, replay
+
+    df = an.answers_frame(answers, qbank.questions, sessions)
+    mastery = an.topic_mastery(df)
+    trend = an.session_trend(df, sessions)
+    mu = an.overall_mean(df)
+    topics = [{"topic": r.topic, "mastery": round(float(r.mastery), 2), "answers": int(r.answers),
+               "mean": round(float(r.mean), 2), "last": round(float(r.last), 2),
+               "change": None if r.change != r.change else round(float(r.change), 2)} for r in mastery.itertuples()]
+    scores = [None if s is None or s != s else round(float(s), 2) for s in trend["score"]]
+    return {"overall": None if mu is None else round(mu, 2), "topics": topics,
+            "sessions": [{"session_id": i, "score": s} for i, s in zip(trend["session_id"], scores)],
+            "due": len(due_reviews(replay(answers)))}
+
+
 def register(app: typer.Typer) -> None:  # noqa: C901 - one closure per command keeps the options together
     @app.command()
     def history(
@@ -72,16 +105,8 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one closure per command 
         data_dir_opt: DataDirOpt = None,
     ) -> None:
         """List past sessions with their scores."""
-        from reports import analytics as an
-
         _, sessions, answers, qbank = _load(data_dir_opt, bank)
-        trend = an.session_trend(an.answers_frame(answers, qbank.questions, sessions), sessions)
-        if limit > 0:
-            trend = trend.tail(limit)
-        rows = [{"session_id": t.session_id, "created_at": t.created_at.isoformat(), "mode": t.mode,
-                 "status": t.status, "questions": int(t.questions), "answered": int(t.answered),
-                 "graded": int(t.graded), "pending": int(t.pending), "score": None if t.score is None or t.score != t.score else round(t.score, 2),
-                 "topics": t.topics} for t in trend.itertuples()]
+        rows = history_rows(sessions, answers, qbank, limit)
         if as_json:
             typer.echo(json.dumps(rows, ensure_ascii=False))
             return
@@ -112,24 +137,13 @@ def register(app: typer.Typer) -> None:  # noqa: C901 - one closure per command 
         data_dir_opt: DataDirOpt = None,
     ) -> None:
         """Topic mastery (strongest first, weakest last) and the score trend over sessions."""
-        from reports import analytics as an
-        from reports.review import due_reviews, replay
-
         _, sessions, answers, qbank = _load(data_dir_opt, bank)
-        df = an.answers_frame(answers, qbank.questions, sessions)
-        mastery = an.topic_mastery(df)
-        trend = an.session_trend(df, sessions)
-        mu = an.overall_mean(df)
-        due = len(due_reviews(replay(answers)))
-        topics = [{"topic": r.topic, "mastery": round(float(r.mastery), 2), "answers": int(r.answers),
-                   "mean": round(float(r.mean), 2), "last": round(float(r.last), 2),
-                   "change": None if r.change != r.change else round(float(r.change), 2)} for r in mastery.itertuples()]
-        scores = [None if s is None or s != s else round(float(s), 2) for s in trend["score"]]
+        summary = progress_summary(sessions, answers, qbank)
         if as_json:
-            typer.echo(json.dumps({"overall": None if mu is None else round(mu, 2), "topics": topics,
-                                   "sessions": [{"session_id": i, "score": s} for i, s in zip(trend["session_id"], scores)],
-                                   "due": due}, ensure_ascii=False))
+            typer.echo(json.dumps(summary, ensure_ascii=False))
             return
+        mu, topics, due = summary["overall"], summary["topics"], summary["due"]
+        scores = [s["score"] for s in summary["sessions"]]
         from rich.table import Table
 
         from interviewer.run import console

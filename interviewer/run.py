@@ -257,14 +257,20 @@ def finish_report(store, qbank, session, out):  # noqa: ANN001, ANN201
 
 def write_session_reports(store, qbank, session):  # noqa: ANN001, ANN201
     """(report, {format: path}): the session's report files in the data dir, written afresh."""
-    from reports.report import report_for, write_reports
+    from reports.report import write_reports
 
-    session = store.get_session(session.id)  # as stored: finished_at is set when the session ends
-    report = report_for(store, session, qbank.questions)
-    from interviewer.judge_status import report_check_note
-
-    report.judge_check = report_check_note(store, session)
+    report = session_report(store, qbank, store.get_session(session.id))  # as stored: with its finished_at
     return report, write_reports(report, store.path.parent / "reports")
+
+
+def session_report(store, qbank, session):  # noqa: ANN001, ANN201
+    """The report of ``session`` as the store has it now, with the note on its judge's last check."""
+    from interviewer.judge_status import report_check_note
+    from reports.report import report_for
+
+    report = report_for(store, session, qbank.questions)
+    report.judge_check = report_check_note(store, session)
+    return report
 
 
 def report_grading_problems(store, report) -> int:  # noqa: ANN001
