@@ -34,6 +34,8 @@ except AttributeError:  # pragma: no cover - pure-python PyYAML
 
 
 CACHE_ENV = "INTERVIEWER_CACHE_DIR"
+#: Bumped when parsing gets stricter, so a file cached under older rules is parsed (and checked) again.
+CACHE_FORMAT = 2
 _cache_home: Path | None = None
 
 
@@ -78,7 +80,7 @@ def _parse_yaml(path: Path, text: str) -> tuple[object, Path | None]:
     Returns the data and the cache entry to write once the data has passed validation (None when
     it came from the cache or there is no cache): a bank that fails validation is never cached."""
     st = path.stat()
-    key = hashlib.sha1(f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}".encode()).hexdigest()
+    key = hashlib.sha1(f"{CACHE_FORMAT}|{path.resolve()}|{st.st_size}|{st.st_mtime_ns}".encode()).hexdigest()
     cache = _cache_dir()
     entry = cache / "bank" / f"{key}.json" if cache else None
     if entry is not None and entry.is_file():
@@ -122,6 +124,8 @@ def _check_size(path: Path, root: yaml.Node) -> None:
         if depth > MAX_YAML_DEPTH:
             raise BankError(f"{path}:{node.start_mark.line + 1}: nested more than {MAX_YAML_DEPTH} levels deep; "
                             "a bank file is questions with a few fields each")
+        if isinstance(node, yaml.MappingNode):
+            _check_unique_keys(path, node)
         on_path.add(id(node))
         stack.append((node, depth, True))
         for k in kids:
@@ -130,6 +134,18 @@ def _check_size(path: Path, root: yaml.Node) -> None:
                                 "remove the recursive alias")
             if id(k) not in sizes:
                 stack.append((k, depth + 1, False))
+
+
+def _check_unique_keys(path: Path, node: yaml.MappingNode) -> None:
+    """YAML keeps the last of two equal keys without a word: a second ``zh:`` silently replaces
+    the first text, a second ``key_points:`` a whole rubric. Refuse it instead."""
+    seen: dict[str, int] = {}
+    for key, _ in node.value:
+        if isinstance(key, yaml.ScalarNode) and key.tag != "tag:yaml.org,2002:merge":
+            if key.value in seen:
+                raise BankError(f"{path}:{key.start_mark.line + 1}: key {key.value!r} appears twice in one mapping "
+                                f"(first on line {seen[key.value]}); YAML would keep only the last, so remove or rename one")
+            seen[key.value] = key.start_mark.line + 1
 
 
 def _children(node: yaml.Node) -> list[yaml.Node]:

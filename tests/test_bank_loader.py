@@ -95,6 +95,22 @@ def test_yaml_syntax_error_has_line(tmp_path):
         load_file(p)
 
 
+def test_a_key_written_twice_is_refused_not_silently_replaced(tmp_path):
+    p = tmp_path / "twice.yaml"
+    p.write_text("topic: t\nquestions:\n  - id: q-a\n    difficulty: easy\n"
+                 "    text:\n      en: What is a KV cache?\n      zh: 第一个\n      zh: 第二个\n"
+                 "    reference_answer: {en: It stores keys and values.}\n", encoding="utf-8")
+    with pytest.raises(BankError, match=r"twice\.yaml:8: key 'zh' appears twice in one mapping \(first on line 7\)"):
+        load_file(p)
+    ok = tmp_path / "merge.yaml"  # a YAML merge key (<<) is not a duplicate
+    ok.write_text("topic: t\nbase: &b {difficulty: easy}\nquestions:\n  - <<: *b\n    id: q-b\n"
+                  "    text: {en: What is a KV cache?}\n    reference_answer: {en: It stores keys and values.}\n",
+                  encoding="utf-8")
+    with pytest.raises(BankError) as e:  # 'base' is an unknown top-level field: validation, not the key check
+        load_file(ok)
+    assert "appears twice" not in str(e.value)
+
+
 def test_duplicate_ids_rejected_within_and_across_files(tmp_path):
     p = _write(tmp_path, {"topic": "t", "questions": [_question(), _question()]})
     with pytest.raises(BankError, match="duplicate question id 'q-one'"):

@@ -116,3 +116,43 @@ def test_offline_judge_gives_other_topics_reference_near_zero(questions):
         if score > 2.0:
             high.append((q.id, other.id, score))
     assert len(high) <= len(questions) // 50, high  # at most 2% borderline overlaps (e.g. attention vs inference)
+
+
+# --- the probes: graded example answers of every kind (rubrics.selfcheck's probe check) ------------
+
+#: Dev probes graded more than selfcheck.PROBE_MARGIN outside their range that the bank may carry:
+#: each is listed by ``python -m rubrics.selfcheck``; a change that adds outliers fails here.
+MAX_DEV_OUTLIERS = 46
+
+
+@pytest.fixture(scope="module")
+def probe_results(questions):
+    from rubrics.probe_check import grade_probes
+
+    return grade_probes(questions, OfflineJudge())
+
+
+def test_dev_probes_stay_near_their_ranges(questions, probe_results):
+    from rubrics.selfcheck import PROBE_MARGIN
+
+    out = [(r.question_id, r.kind, r.lang, r.min, r.max, r.score) for r in probe_results
+           if r.split == "dev" and r.error is not None and abs(r.error) > PROBE_MARGIN]
+    assert len(out) <= MAX_DEV_OUTLIERS, out
+
+
+@pytest.mark.parametrize("split", ["dev", "holdout"])
+def test_the_score_follows_the_claims_on_every_kind_of_answer(probe_results, split):
+    """Per kind of answer, not one correlation: a wrong answer in the rubric's words must not be
+    over-scored, a correct one in plain words not under-scored, and on the same question the right
+    answer must outscore the wrong one. Holdout probes are never tuned on; their bounds are looser."""
+    from rubrics.probe_check import probe_metrics
+
+    m = probe_metrics([r for r in probe_results if r.split == split])
+    kinds = {k.kind: k for k in m.kinds}
+    loose = split == "holdout"
+    assert m.pairs_ordered >= (0.93 if loose else 0.97), m.pairs_ordered
+    assert kinds["wrong_terms"].signed_error <= (1.5 if loose else 0.75), kinds["wrong_terms"]
+    assert kinds["paraphrase"].signed_error >= (-1.5 if loose else -0.75), kinds["paraphrase"]
+    assert kinds["manipulation"].signed_error <= 0.5, kinds["manipulation"]
+    for kind in ("terse", "other_language", "partial", "off_topic"):
+        assert abs(kinds[kind].signed_error) <= 1.0, kinds[kind]
