@@ -282,3 +282,52 @@ def test_a_strict_claim_does_not_fire_without_its_predicate(judge):
         zkp("other", "Dropout regularises", "dropout 起正则作用", para_en=["dropout regularises"])])
     assert not credit(judge.grade(q, "One run per task is noisy, so rank agents over several runs."), "runs").contradicted
     assert credit(judge.grade(q, "One run per task is enough."), "runs").contradicted
+
+
+CROSS = bilingual("t-cross", [
+    zkp("roles", "In cross-attention the queries come from the decoder and the keys and values from the encoder",
+        "交叉注意力的 query 来自解码器，key 和 value 来自编码器",
+        para_en=["the queries come from the decoder", "the keys and values come from the encoder"],
+        para_zh=["query 来自解码器", "key 和 value 来自编码器"],
+        contra_en=["the queries come from the encoder"], contra_zh=["query 来自编码器"]),
+    zkp("other", "Dropout regularises", "dropout 起正则作用", para_en=["dropout regularises"])])
+W8A8 = bilingual("t-w8a8", [
+    zkp("gran", "W8A8 quantizes activations per token and weights per channel", "W8A8 对激活按 token 量化、对权重按 channel 量化",
+        para_en=["activations are quantized per-token and weights per-channel"], para_zh=["对激活按 token 量化", "对权重按 channel 量化"]),
+    zkp("other", "Dropout regularises", "dropout 起正则作用", para_en=["dropout regularises"])])
+
+
+@pytest.mark.parametrize("q, swapped, right", [
+    (CROSS, "The queries come from the encoder and the keys and values come from the decoder.",
+     "The queries come from the decoder and the keys and values come from the encoder."),
+    (CROSS, "query 来自编码器，key 和 value 来自解码器。", "query 来自解码器，key 和 value 来自编码器。"),
+    (W8A8, "Activations are quantized per-channel and weights per-token.", "Activations are quantized per-token and weights per-channel."),
+    (W8A8, "W8A8 对激活按 channel、对权重按 token 量化。", "W8A8 对激活按 token、对权重按 channel 量化。"),
+])
+def test_swapped_roles_are_not_the_claim(judge, q, swapped, right):
+    # both poles in one sentence: each belongs to the role word next to it
+    assert credit(judge.grade(q, swapped), q.rubric.key_points[0].id).credit == Credit.none
+    assert credit(judge.grade(q, right), q.rubric.key_points[0].id).credit == Credit.full
+
+
+def test_a_negation_in_a_relative_clause_does_not_deny_the_main_verb():
+    t = "Fine-tuning on data the network has not seen can cause forgetting of old skills."
+    assert negated(t, "seen") and not negated(t, "cause") and not negated(t, "forgetting")
+
+
+def test_a_verdict_refutes_only_its_own_clause():
+    t = "Spending the budget on more epochs works so a wider network trained on fewer tokens is the wrong direction."
+    a = analyze_assertions(t)
+    assert a.flags[t.index("wider")] & REPORTED and not a.flags[t.index("epochs")] & REPORTED
+
+
+@pytest.mark.parametrize("answer", ["A block has: self-attention; an MLP; residual connections; LayerNorm.",
+                                    "一个块包含：自注意力；MLP；残差连接；LayerNorm。"])
+def test_items_separated_by_semicolons_are_one_list_claim(judge, answer):
+    q = bilingual("t-block", [zkp("parts", "A block has attention, an MLP, residuals and normalisation", "块由注意力、MLP、残差和归一化组成",
+                                  para_en=["a block has self-attention, an mlp, residual connections and layernorm"],
+                                  para_zh=["一个块包含自注意力、MLP、残差连接和 LayerNorm"]),
+                              zkp("other", "Dropout regularises", "dropout 起正则作用", para_en=["dropout regularises"])])
+    assert credit(judge.grade(q, answer), "parts").credit == Credit.full
+    two = analyze_assertions("Attention is quadratic; the MLP holds most parameters.")
+    assert two.seg(0) != two.seg(len(two.text) - 2)  # two clauses stay apart

@@ -108,6 +108,16 @@ _CLAUSE_END_ZH = re.compile(
     r"[，,；;：:。！？!?（）()]|所以|因此|因为|从而|于是|并且|而且|且|然后|的话|的时候|(?<![同实及按准即临历计当有随此那这届暂平定小适过耗费])时(?![间序刻延长候效钟])"
 )
 
+#: A negated verb followed at once by another predicate ("facts the model does not know can make it
+#: hallucinate"): the negation sat in a relative clause and ends with its verb.
+_RELATIVE_MAIN_EN = re.compile(
+    r"\s+(?!be\b|been\b|have\b|only\b|just\b|necessarily\b)[A-Za-z'-]+(?=\s+(?:can|could|will|would|may|might|must|should|makes?|made|leads?|led|causes?|caused|tends?|hurts?|is|are|was|were)\b)",
+    re.I,
+)
+#: Where a verdict on the preceding claim ("... is the wrong direction") stops looking back: the
+#: clause before "so"/"because"/"and then" is a claim of its own.
+_VERDICT_STOP = re.compile(r"[,;:，；：]|\b(?:so|because|since|therefore|thus|hence|whereas|then)\b|所以|因此|因为|从而|于是", re.I)
+
 _ASIDE_END = re.compile(r"[,;:()]|\s[-–—]\s")
 
 _QUESTION_END = re.compile(r"[?？]\W*$|[吗呢么][\W]*$")
@@ -223,6 +233,39 @@ def _aside_spans(text: str, s: int, e: int) -> list[tuple[int, int]]:
     return out
 
 
+_ITEM_SEP = re.compile(r"[;；:：]")
+
+
+def _short_item(item: str) -> bool:
+    latin = sum(1 for w in _WORD.findall(item) if not ("\u3400" <= w <= "\u9fff"))
+    cjk = sum(1 for w in _WORD.findall(item) if "\u3400" <= w <= "\u9fff")
+    return latin + cjk > 0 and latin <= 5 and cjk <= 10
+
+
+def _list_semicolon(text: str, m: re.Match[str], s: int, e: int) -> bool:
+    """A semicolon in a run of three or more short items ("tokenizer; embeddings; attention")
+    separates list items, not contrasting clauses: the list is one claim. Two clauses joined by one
+    semicolon ("attention is quadratic; the MLP holds most weights") stay apart."""
+    if ";" not in m.group() and "；" not in m.group():
+        return False
+    seps = [x for x in _ITEM_SEP.finditer(text, s, e)]
+    bounds = [s] + [x.end() for x in seps]
+    ends = [x.start() for x in seps] + [e]
+    items = list(zip(bounds, ends))
+    k = next((i for i, x in enumerate(seps) if m.start() <= x.start() < m.end()), None)
+    if k is None:
+        return False
+    # the run of short items around this semicolon, bounded by a colon or a long item
+    lo = k
+    while lo > 0 and text[seps[lo - 1].start()] in ";；" and _short_item(text[items[lo - 1][0] : items[lo - 1][1]]):
+        lo -= 1
+    hi = k + 1
+    while hi < len(items) - 1 and text[seps[hi].start()] in ";；" and _short_item(text[items[hi + 1][0] : items[hi + 1][1]]):
+        hi += 1
+    run = items[lo : hi + 1]
+    return len(run) >= 3 and all(_short_item(text[a:b]) for a, b in run)
+
+
 @lru_cache(maxsize=4096)
 def analyze_assertions(text: str) -> Assertions:
     """Annotate ``text`` (an answer or a rubric phrasing). Cached: phrasings are analysed once."""
@@ -239,7 +282,7 @@ def analyze_assertions(text: str) -> Assertions:
         # segments: cut at hard contrasts
         cuts = [s]
         for pat in (_CONTRAST_EN, _CONTRAST_ZH):
-            cuts += [m.start() for m in pat.finditer(text, s, e) if m.start() > s]
+            cuts += [m.start() for m in pat.finditer(text, s, e) if m.start() > s and not _list_semicolon(text, m, s, e)]
         cuts = sorted(set(cuts)) + [e]
         for a, b in zip(cuts, cuts[1:]):
             for i in range(a, b):
@@ -261,8 +304,10 @@ def analyze_assertions(text: str) -> Assertions:
         for m in _REFUTED_AFTER.finditer(text, s, e):
             # the verdict covers the clause it closes, not the whole sentence
             sid = segment[m.start()]
+            stops = [x.end() for x in _VERDICT_STOP.finditer(text, s, m.start())]
+            first = stops[-1] if stops else s
             i = m.start() - 1
-            while i >= s and segment[i] == sid and text[i] not in ",;:，；：":
+            while i >= first and segment[i] == sid:
                 flags[i] |= REPORTED
                 i -= 1
         # negations
@@ -294,6 +339,10 @@ def analyze_assertions(text: str) -> Assertions:
                             flags[i] |= NEG
                         continue
                 stop = _neg_end(text, m.end(), e, end_pat)
+                if pat is _NEG_EN:
+                    rel = _RELATIVE_MAIN_EN.match(text, m.end(), stop)
+                    if rel:  # "facts the model does not know can make it hallucinate": "can make" is not denied
+                        stop = rel.end()
                 if pat is _NEG_ZH:
                     attr = negation_zh.attributive_end(text, m.start(), m.end(), s)
                     stop = min(stop, attr) if attr is not None else stop

@@ -55,7 +55,7 @@ def _kept_zh(word: str) -> bool:
     return word in _KEEP_ZH or bool(negation_zh.NOT_NEGATION.match(word))
 
 
-_POLARITY_SLOTS_ZH = ("只", "仅", "都", "更", "最", "一样", "相同", "就是", "每个", "各自", "所有", "全部", "总是", "一定")
+_POLARITY_SLOTS_ZH = ("只", "仅", "都", "更", "最", "一样", "相同", "每个", "各自", "所有", "全部", "总是", "一定")
 #: Words that bound or compare a claim: a phrasing that has one is a different claim without it
 #: ("fewer query heads" is not "query heads"), so they are required wherever they appear.
 POLARITY_REQUIRED_EN = (POLARITY_EN - _NEG_WORDS_EN) | frozenset("just merely exactly own each per identical equivalent both either".split())
@@ -193,6 +193,13 @@ def compile_claim(raw: str, ordered: bool = False, origin: str = "") -> Claim | 
             sp = compile_entry("|".join(dict.fromkeys([base, base + "0", base + "00", m.group()])))
             slots.append((m.start(), Slot(key="n" + base, spellings=sp, weight=1.0, positive=asr.polarity(m.start()), pos=m.start(), required=True)))
             covered.append(m.span())
+    phrases = _pole_phrases()
+    for m in phrases.finditer(t) if phrases else ():  # "按 token", "per channel": a pole of several words
+        if free(m.start(), m.end()):
+            sl = _latin_slot(m.group(), re.sub(r"\s+", " ", m.group()), asr.polarity(m.start()), m.start(), concept=False)
+            if sl and sl.pole is not None:
+                slots.append((m.start(), sl))
+                covered.append(m.span())
     for m in _COMPOUND.finditer(t):  # "non-convex", "high-dimensional": one word hiding a pole word
         sl = _compound_slot(m.group(), asr.polarity(m.start()), m.start()) if free(m.start(), m.end()) else None
         if sl:
@@ -318,6 +325,17 @@ def _pole_index() -> dict[str, tuple[int, int]]:
     return idx
 
 
+@lru_cache(maxsize=1)
+def _pole_phrases() -> re.Pattern[str] | None:
+    """Poles written in several words or mixing scripts ("按 token", "memory bound"): the word-by-word
+    pass would split them into a preposition and a concept."""
+    words = sorted({fold_term(w) for poles in _antonyms() for pole in poles for w in pole if " " in w or (has_cjk(w) and re.search(r"[a-z]", w))}, key=len, reverse=True)
+    if not words:
+        return None
+    parts = [r"\s*".join(re.escape(p) for p in re.split(r"\s+|(?<=[\u3400-\u9fff])(?=[a-z])|(?<=[a-z])(?=[\u3400-\u9fff])", w) if p) for w in words]
+    return re.compile(r"(?<![a-z0-9])(?:" + "|".join(parts) + r")(?![a-z0-9])")
+
+
 def _slot_pole(sl: Slot) -> tuple[int, int] | None:
     """The pole of the slot's own word (its first spelling; glossary widenings do not count)."""
     return _pole_index().get(sl.spellings[0].compact) if sl.spellings else None
@@ -387,21 +405,43 @@ class AnswerView:
             out.append((a, b))
         return out
 
-    def opposite_in(self, segment: int, sl: Slot) -> bool:
-        """Whether ``segment`` also holds a word of another pole of ``sl``'s antonym group: a
-        sentence that says both sides ("kept the architecture and changed the training") asserts
-        neither as a contradiction."""
+    def _opposites(self, sl: Slot) -> list[tuple[int, int]]:
+        """Occurrences of the other poles of ``sl``'s antonym group (or of a compound's opposite)."""
         if sl.opposite:
-            other = Slot(key="", spellings=compile_entry(sl.opposite), weight=1.0, positive=True, pos=0)
-            return any(self.asr.seg(a) == segment for a, _ in self.occurrences(other, False))
+            return self.occurrences(Slot(key="", spellings=compile_entry(sl.opposite), weight=1.0, positive=True, pos=0), False)
         if sl.pole is None:
-            return False
+            return []
         gi, pi = sl.pole
+        out: list[tuple[int, int]] = []
         for pj, pole in enumerate(_antonyms()[gi]):
-            if pj == pi:
+            if pj != pi:
+                out += self.occurrences(Slot(key="", spellings=compile_entry("|".join(pole)), weight=1.0, positive=True, pos=0, pole=(gi, pj)), False)
+        return out
+
+    def opposite_in(self, segment: int, sl: Slot, lo: int = 0, hi: int = 1 << 30) -> bool:
+        """Whether ``segment`` holds, between ``lo`` and ``hi``, a word of another pole of ``sl``'s
+        antonym group: a claim whose words enclose both sides ("kept the architecture and changed
+        the training") asserts neither as a contradiction. Outside the claim's words the other pole
+        belongs to another role ("queries come from the encoder, keys from the decoder")."""
+        return any(self.asr.seg(a) == segment and lo <= a < hi for a, _ in self._opposites(sl))
+
+    def misbound(self, claim: Claim, chosen: dict[int, tuple[int, int]]) -> bool:
+        """Whether a pole word of ``claim`` is taken from another role: an opposite pole stands
+        between it and the claim word it qualifies (its nearest non-pole neighbour in the claim), so
+        it is the opposite that goes with that word ("the queries come from the encoder and the keys
+        from the decoder" does not say the queries come from the decoder)."""
+        order = sorted(chosen, key=lambda k: claim.slots[k].pos)
+        for idx, i in enumerate(order):
+            sl = claim.slots[i]
+            if sl.pole is None and not sl.opposite:
                 continue
-            other = Slot(key="", spellings=compile_entry("|".join(pole)), weight=1.0, positive=True, pos=0, pole=(gi, pj))
-            if any(self.asr.seg(a) == segment for a, _ in self.occurrences(other, False)):
+            nb = next((order[k] for k in range(idx - 1, -1, -1) if claim.slots[order[k]].pole is None and claim.slots[order[k]].weight >= 0.6), None)
+            if nb is None:
+                nb = next((order[k] for k in range(idx + 1, len(order)) if claim.slots[order[k]].pole is None and claim.slots[order[k]].weight >= 0.6), None)
+            if nb is None:
+                continue
+            a, b = sorted((chosen[nb][0], chosen[i][0]))
+            if any(a < x < b for x, _ in self._opposites(sl)):
                 return True
         return False
 
@@ -448,6 +488,7 @@ class ClaimMatch:
     segment: int
     complete: bool = True  # every required slot (and, for strict claims, every slot of weight >= 0.5) found
     denial: bool = False  # "X does not Y": a positive slot before a predicate negated by a verb
+    implied: frozenset[str] = frozenset()  # slot keys counted as present because the question names them
 
 
 
@@ -575,8 +616,10 @@ def match_claim(
             order = _order([(claim.slots[i].pos, chosen[i][0]) for i in chosen])
             if claim.ordered and _crosses_clause(view.doc.text[lo:hi], claim.origin == "flip"):
                 continue  # a strict claim stays inside one clause
-            if claim.ordered and any(view.opposite_in(sid, claim.slots[i]) for i in chosen if claim.slots[i].pole or claim.slots[i].opposite):
+            if claim.ordered and any(view.opposite_in(sid, claim.slots[i], lo, hi) for i in chosen if claim.slots[i].pole or claim.slots[i].opposite):
                 continue
+            if view.misbound(claim, chosen):
+                continue  # a pole word that belongs to another role
             flipped = any(
                 claim.slots[i].weight > W_SYMBOL and view.asr.polarity(chosen[i][0]) != claim.slots[i].positive for i in chosen
             )
@@ -633,7 +676,8 @@ def match_claim(
             key = (cov, order, -(hi - lo))
             if cand is None or key > cand[0]:
                 found = frozenset(claim.slots[i].key for i in (*chosen, *implied))
-                cand = (key, ClaimMatch(claim, cov, found, flipped, order, lo, hi, sid, complete, denial))
+                implied_keys = frozenset(claim.slots[i].key for i in implied)
+                cand = (key, ClaimMatch(claim, cov, found, flipped, order, lo, hi, sid, complete, denial, implied_keys))
         if cand and (best is None or (cand[1].coverage, cand[1].order) > (best.coverage, best.order)):
             best = cand[1]
     return best

@@ -209,8 +209,8 @@ def evaluate_point(
     if best is not None:
         only_list = best.segment in list_segments
         lost = [sl for sl in best.claim.slots if sl.key not in best.found]
-        # "all but one" counts the words the answer must say itself, not the question's subject
-        own_slots = [sl for sl in best.claim.slots if sl.key not in cp.topic]
+        # "all but one" counts the words the answer says, not the question's subject taken as said
+        own_slots = [sl for sl in best.claim.slots if sl.key not in best.implied]
         one_plain_missing = (
             len(own_slots) >= 4
             and len(lost) == 1
