@@ -331,3 +331,11 @@ def test_items_separated_by_semicolons_are_one_list_claim(judge, answer):
     assert credit(judge.grade(q, answer), "parts").credit == Credit.full
     two = analyze_assertions("Attention is quadratic; the MLP holds most parameters.")
     assert two.seg(0) != two.seg(len(two.text) - 2)  # two clauses stay apart
+
+
+def test_an_integer_in_a_claim_is_not_part_of_a_decimal_in_the_answer(judge):
+    q = bilingual("t-lam", [zkp("lam", "With lambda 0 GAE is the one-step TD advantage", "λ 为 0 时 GAE 是一步 TD 优势",
+                                para_en=["lambda 0 gives the one-step td advantage"]),
+                            zkp("other", "Dropout regularises", "dropout 起正则作用", para_en=["dropout regularises"])])
+    assert credit(judge.grade(q, "With lambda 0.5 you get something between the one-step TD advantage and Monte Carlo."), "lam").credit == Credit.none
+    assert credit(judge.grade(q, "Lambda 0 gives the one-step TD advantage."), "lam").credit == Credit.full

@@ -55,7 +55,7 @@ def _kept_zh(word: str) -> bool:
     return word in _KEEP_ZH or bool(negation_zh.NOT_NEGATION.match(word))
 
 
-_POLARITY_SLOTS_ZH = ("只", "仅", "都", "更", "最", "一样", "相同", "每个", "各自", "所有", "全部", "总是", "一定")
+_POLARITY_SLOTS_ZH = ("只", "仅", "都", "更", "最", "一样", "相同", "就是", "每个", "各自", "所有", "全部", "总是", "一定")
 #: Words that bound or compare a claim: a phrasing that has one is a different claim without it
 #: ("fewer query heads" is not "query heads"), so they are required wherever they appear.
 POLARITY_REQUIRED_EN = (POLARITY_EN - _NEG_WORDS_EN) | frozenset("just merely exactly own each per identical equivalent both either".split())
@@ -333,7 +333,7 @@ def _pole_phrases() -> re.Pattern[str] | None:
     if not words:
         return None
     parts = [r"\s*".join(re.escape(p) for p in re.split(r"\s+|(?<=[\u3400-\u9fff])(?=[a-z])|(?<=[a-z])(?=[\u3400-\u9fff])", w) if p) for w in words]
-    return re.compile(r"(?<![a-z0-9])(?:" + "|".join(parts) + r")(?![a-z0-9])")
+    return re.compile(r"(?<![a-z0-9-])(?:" + "|".join(parts) + r")(?![a-z0-9-])")
 
 
 def _slot_pole(sl: Slot) -> tuple[int, int] | None:
@@ -364,6 +364,8 @@ def flips(claim: Claim) -> list[Claim]:
         hit = _slot_pole(sl)
         if hit is None:
             continue
+        if any(o is not sl and (p := _slot_pole(o)) is not None and p[0] == hit[0] for o in claim.slots):
+            continue  # "input and output embeddings": a claim holding both poles has no one-word opposite
         if heavy < 3 and not _specific_pole(sl):
             continue  # "more"/"same" with one other word says too little to be a claim's opposite
         gi, pi = hit
@@ -419,11 +421,19 @@ class AnswerView:
         return out
 
     def opposite_in(self, segment: int, sl: Slot, lo: int = 0, hi: int = 1 << 30) -> bool:
-        """Whether ``segment`` holds, between ``lo`` and ``hi``, a word of another pole of ``sl``'s
-        antonym group: a claim whose words enclose both sides ("kept the architecture and changed
-        the training") asserts neither as a contradiction. Outside the claim's words the other pole
-        belongs to another role ("queries come from the encoder, keys from the decoder")."""
-        return any(self.asr.seg(a) == segment and lo <= a < hi for a, _ in self._opposites(sl))
+        """Whether the clause of ``segment`` that holds the claim's words (``lo``..``hi``) also holds
+        a word of another pole of ``sl``'s antonym group: such a clause ("kept the architecture and
+        changed the training", "the output equals the input") asserts neither side as a
+        contradiction. In another clause the other pole belongs to another role ("the queries come
+        from the encoder and the keys from the decoder")."""
+        text = self.doc.text
+        for a, b in self._opposites(sl):
+            if self.asr.seg(a) != segment:
+                continue
+            between = text[min(b, hi) : max(a, lo)]
+            if lo <= a < hi or not _ROLE_BOUNDARY.search(between) or between.count("(") + between.count("（") != between.count(")") + between.count("）"):
+                return True  # the same clause, or one side inside a parenthesis about the other
+        return False
 
     def misbound(self, claim: Claim, chosen: dict[int, tuple[int, int]]) -> bool:
         """Whether a pole word of ``claim`` is taken from another role: an opposite pole stands
@@ -435,6 +445,14 @@ class AnswerView:
             sl = claim.slots[i]
             if sl.pole is None and not sl.opposite:
                 continue
+            if sl.pole is not None and any(
+                o is not sl
+                and o.pole is not None
+                and o.pole[0] == sl.pole[0]
+                and not any(min(o.pos, sl.pos) < w.pos < max(o.pos, sl.pos) and w.weight >= 0.6 for w in claim.slots)
+                for o in claim.slots
+            ):
+                continue  # "explodes or vanishes": both poles said of one thing in the claim itself
             nb = next((order[k] for k in range(idx - 1, -1, -1) if claim.slots[order[k]].pole is None and claim.slots[order[k]].weight >= 0.6), None)
             if nb is None:
                 nb = next((order[k] for k in range(idx + 1, len(order)) if claim.slots[order[k]].pole is None and claim.slots[order[k]].weight >= 0.6), None)
@@ -468,6 +486,9 @@ class AnswerView:
             if hit is None:
                 found = self._exact(sp) if exact and not sp.cjk and len(sp.words) == 1 else match_spelling(self.doc, sp, fuzzy=fuzzy)
                 hit = [(a, b) for a, b in found if self.asr.asserted(a)]
+                if sp.text.isdigit():  # "0" is not the 0 of "0.5", nor "4" the 4 of "99.4"
+                    text = self.doc.text
+                    hit = [(a, b) for a, b in hit if not (text[b : b + 1] == "." and text[b + 1 : b + 2].isdigit()) and not (a > 1 and text[a - 1] == "." and text[a - 2].isdigit())]
                 self._occ[key] = hit  # type: ignore[index]
             out += hit
             if len(out) > 40:
@@ -496,6 +517,10 @@ class ClaimMatch:
 #: Where one clause ends and another starts: a strict claim (a contradiction, a misconception) must
 #: not take its subject from one clause and its predicate from the next.
 _CLAUSE_JOIN = re.compile(r"[:;：；]|,\s*(?:and|but|so|while|whereas|then)\b|[，,]\s*(?:而|但|所以|因此|然后)", re.I)
+
+
+#: Where one role's clause ends and the next one's starts, inside a sentence.
+_ROLE_BOUNDARY = re.compile(r"[,，;；:：、]|\s(?:and|while|whereas|but)\s+(?:the|a|an|its|their|each|all)\b|而|但|则", re.I)
 
 
 def _everyday(sl: Slot) -> bool:
