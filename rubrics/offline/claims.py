@@ -139,7 +139,7 @@ def _latin_slot(word: str, surface: str, positive: bool, pos: int, concept: bool
     return Slot(key=_slot_key(sp, surface), spellings=sp, weight=weight, positive=positive, pos=pos, required=required, pole=pole_id)
 
 
-_DECIMAL = re.compile(r"(?<![\w.])\d+\.\d+(?![\w.])")
+_DECIMAL = re.compile(r"(?<![\d.])\d+\.\d+(?![\d.])")
 _COMPOUND = re.compile(r"(?<![\w-])[a-z][a-z0-9]*(?:-[a-z0-9]+)+(?![\w-])")
 
 

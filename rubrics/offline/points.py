@@ -120,8 +120,9 @@ class PointResult:
 
 def _says_something(m: ClaimMatch, topic: frozenset[str]) -> bool:
     """Whether the answer states what the claim says of its subject: some content word besides the
-    question's own subject ("GPTQ and AWQ are PTQ" is not stated by "GPTQ and AWQ are QAT")."""
-    content = [sl for sl in m.claim.slots if sl.key not in topic and not sl.required and sl.weight >= 0.5]
+    question's own subject ("GPTQ and AWQ are PTQ" is not stated by "GPTQ and AWQ are QAT"). A pole
+    word ("degrade", "smaller") is content; a bounding word ("都", "only") is not."""
+    content = [sl for sl in m.claim.slots if sl.key not in topic and (sl.pole is not None or sl.opposite or (not sl.required and sl.weight >= 0.5))]
     return not content or any(sl.key in m.found for sl in content)
 
 
