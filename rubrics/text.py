@@ -252,7 +252,7 @@ def tokenize_zh(text: str, keep_stopwords: bool = False) -> list[str]:
 
 _ABBREV = frozenset({"e.g", "i.e", "etc", "vs", "cf", "fig", "eq", "approx", "resp", "al", "mr", "dr", "no"})
 _SENT_END_RE = re.compile(r"[.!?](?=[\s\"')\]]|$)|[。！？]+|\.{3}|…+")
-_BULLET_RE = re.compile(r"^\s*(?:[-*•·●▪+>]+|\d{1,2}[.)、]|[a-zA-Z][.)]|[（(]\d{1,2}[)）]|#+)\s*")
+_BULLET_RE = re.compile(r"^\s*(?:[-*•·●▪+>]+|\d{1,2}[.)、](?!\d)|[a-zA-Z][.)]|[（(]\d{1,2}[)）]|#+)\s*")
 _CLAUSE_RE = re.compile(r"[,，;；:：、]|\s[-–—]\s")
 
 

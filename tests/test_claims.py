@@ -161,3 +161,181 @@ def test_unrecognised_content_lowers_confidence_instead_of_pretending(judge):
     assert v.confidence is not None and v.confidence < 0.6 and v.confidence_notes
     sure = judge.grade(LORA, "LoRA freezes the pretrained weights; merged weights add no latency.")
     assert sure.confidence is not None and sure.confidence >= 0.8
+
+
+# -- matcher bugs of judge-j2: claims, not wording ---------------------------------------------------
+
+
+def zkp(id_: str, en: str, zh: str, para_zh: list[str] = (), contra_zh: list[str] = (), para_en: list[str] = (),
+        contra_en: list[str] = (), weight: float = 1.0) -> KeyPoint:
+    return KeyPoint(id=id_, text=Text(en=en, zh=zh), weight=weight,
+                    paraphrases=Terms(en=list(para_en), zh=list(para_zh)),
+                    contradictions=Terms(en=list(contra_en), zh=list(contra_zh)))
+
+
+def bilingual(qid: str, points: list[KeyPoint], misconceptions: list[Misconception] = ()) -> Question:
+    return Question(id=qid, topic="t", difficulty="medium", text=Text(en="Explain.", zh="请解释。"),
+                    reference_answer=Text(en=" ".join(p.text.en + "." for p in points), zh="".join(p.text.zh + "。" for p in points)),
+                    rubric=Rubric(key_points=points, misconceptions=list(misconceptions)))
+
+
+def negated(text: str, word: str) -> bool:
+    a = analyze_assertions(text)
+    return bool(a.flags[text.index(word)] & NEG)
+
+
+@pytest.mark.parametrize("text, word", [
+    ("两种方法的主要区别在于缓存的大小", "缓存"),
+    ("长短不一的序列需要填充", "序列"),
+    ("参差不齐的梯度幅度要分层处理", "梯度"),
+    ("损失在训练中不断下降", "下降"),
+    ("它和不共享的输出层各有一份参数", "参数"),
+])
+def test_chinese_negation_characters_inside_words_deny_nothing(text, word):
+    assert not negated(text, word), text
+
+
+@pytest.mark.parametrize("text, word", [
+    ("剪枝后的模型不需要微调而且精度基本不变", "精度"),
+    ("模型不会更新权重并且损失照常下降", "损失"),
+    ("它不保存中间激活：反向时重新计算", "重新"),
+])
+def test_chinese_negation_stops_at_a_conjunction_or_colon(text, word):
+    assert negated(text, text[text.index("不") + 1]) and not negated(text, word), text
+
+
+def test_chinese_attributive_negation_negates_its_adjective_only(judge):
+    q = bilingual("t-head", [zkp("dim", "The output head has 8192 rows", "输出头有 8192 行", para_zh=["输出头有 8192 行参数"]),
+                             zkp("other", "Dropout regularises", "dropout 起正则作用", para_zh=["dropout 起正则作用"])])
+    v = judge.grade(q, "位置编码和不共享的输出头有 8192 行参数。")
+    assert credit(v, "dim").credit == Credit.full and not credit(v, "dim").contradicted
+
+
+def test_a_difference_word_does_not_deny_the_claim_after_it(judge):
+    q = bilingual("t-gqa-zh", [zkp("share", "GQA shares KV heads", "GQA 让多个查询头共享 KV 头", para_zh=["多个查询头共享 KV 头"]),
+                               zkp("other", "Dropout regularises", "dropout 起正则作用", para_zh=["dropout 起正则作用"])])
+    v = judge.grade(q, "和 MHA 的区别是多个查询头共享 KV 头。")
+    assert credit(v, "share").credit == Credit.full and not credit(v, "share").contradicted
+
+
+def test_a_zero_predicate_is_a_lexical_negation():
+    # "非零" and "不为零" say the same; "梯度为零" denies the gradient like "没有梯度"
+    assert negated("它的梯度非零", "零") and not negated("它的梯度非零", "梯度")
+    assert negated("冻结参数的梯度为零", "梯度")
+
+
+@pytest.mark.parametrize("answer", [
+    "Distillation compared with PPO gives a dense reward signal.",
+    "Relative to PPO, distillation gives a dense reward signal.",
+    "相比 PPO，蒸馏的奖励信号是稠密的。",
+    "蒸馏与 PPO 相比奖励信号是稠密的。",
+])
+def test_a_comparison_phrase_is_background_and_the_main_clause_is_asserted(judge, answer):
+    q = bilingual("t-dense", [zkp("dense", "The reward signal of distillation is dense", "蒸馏的奖励信号是稠密的",
+                                  para_en=["distillation gives a dense reward signal"], para_zh=["蒸馏的奖励信号是稠密的"]),
+                              zkp("other", "Dropout regularises", "dropout 起正则作用", para_zh=["dropout 起正则作用"])])
+    assert credit(judge.grade(q, answer), "dense").credit == Credit.full, answer
+
+
+def test_a_hyphenated_compound_matches_itself_and_its_opposite_contradicts(judge):
+    q = bilingual("t-conv", [zkp("shape", "The loss surface of a deep net is non-convex", "深度网络的损失面是非凸的",
+                                 para_en=["the loss surface of a deep net is non-convex"]),
+                             zkp("other", "Dropout regularises", "dropout 起正则作用", para_en=["dropout regularises"])])
+    v = judge.grade(q, "The loss surface of a deep net is non-convex.")
+    assert credit(v, "shape").credit == Credit.full
+    wrong = judge.grade(q, "The loss surface of a deep net is convex.")
+    assert credit(wrong, "shape").credit == Credit.none
+
+
+@pytest.mark.parametrize("answer", ["G-mean 是 TPR 和 TNR 的几何平均。", "G-mean 是 TPR 与 TNR 的几何平均。"])
+def test_a_chinese_claim_joined_by_he_matches_itself_and_not_its_contradiction(judge, answer):
+    # "平均" is a glossary concept inside "几何平均"/"算术平均": the rest of the word tells them apart
+    q = bilingual("t-gmean", [zkp("gm", "G-mean is the geometric mean of TPR and TNR", "G-mean 是 TPR 和 TNR 的几何平均",
+                                  para_zh=["G-mean 是 TPR 和 TNR 的几何平均"], contra_zh=["G-mean 是 TPR 和 TNR 的算术平均"]),
+                              zkp("other", "Dropout regularises", "dropout 起正则作用", para_zh=["dropout 起正则作用"])])
+    v = judge.grade(q, answer)
+    assert credit(v, "gm").credit == Credit.full and not credit(v, "gm").contradicted
+    assert credit(judge.grade(q, "G-mean 是 TPR 和 TNR 的算术平均。"), "gm").contradicted
+
+
+def topical(qid: str, en: str, zh: str, points: list[KeyPoint]) -> Question:
+    return Question(id=qid, topic="t", difficulty="medium", text=Text(en=en, zh=zh),
+                    reference_answer=Text(en=" ".join(p.text.en + "." for p in points)), rubric=Rubric(key_points=points))
+
+
+@pytest.mark.parametrize("answer", ["GPTQ、AWQ 也都是 QAT 方法。", "GPTQ and AWQ are both QAT methods."])
+def test_a_claim_missing_its_only_predicate_word_is_not_credited(judge, answer):
+    # the question names GPTQ and AWQ, so they are its subject; "PTQ" is all the claim says of them
+    q = topical("t-ptq", "Are GPTQ and AWQ quantization-aware training?", "GPTQ 和 AWQ 是量化感知训练吗？", [
+        zkp("ptq", "GPTQ and AWQ are post-training quantization", "GPTQ 和 AWQ 都是训练后量化",
+            para_en=["gptq and awq are ptq"], para_zh=["GPTQ 和 AWQ 都是 PTQ 方法"]),
+        zkp("other", "Dropout regularises", "dropout 起正则作用", para_en=["dropout regularises"])])
+    assert credit(judge.grade(q, answer), "ptq").credit == Credit.none
+    assert credit(judge.grade(q, "GPTQ 和 AWQ 都是 PTQ。"), "ptq").credit == Credit.full
+
+
+def test_a_strict_claim_does_not_fire_without_its_predicate(judge):
+    q = topical("t-runs", "How should an agent benchmark be run?", "智能体评测该怎么跑？", [
+        zkp("runs", "One run per task is not enough", "每个任务跑一次不够",
+            para_en=["one run per task is not enough to rank agents", "scores from a single run are noisy"],
+            contra_en=["one run per task is enough"]),
+        zkp("other", "Dropout regularises", "dropout 起正则作用", para_en=["dropout regularises"])])
+    assert not credit(judge.grade(q, "One run per task is noisy, so rank agents over several runs."), "runs").contradicted
+    assert credit(judge.grade(q, "One run per task is enough."), "runs").contradicted
+
+
+CROSS = bilingual("t-cross", [
+    zkp("roles", "In cross-attention the queries come from the decoder and the keys and values from the encoder",
+        "交叉注意力的 query 来自解码器，key 和 value 来自编码器",
+        para_en=["the queries come from the decoder", "the keys and values come from the encoder"],
+        para_zh=["query 来自解码器", "key 和 value 来自编码器"],
+        contra_en=["the queries come from the encoder"], contra_zh=["query 来自编码器"]),
+    zkp("other", "Dropout regularises", "dropout 起正则作用", para_en=["dropout regularises"])])
+W8A8 = bilingual("t-w8a8", [
+    zkp("gran", "W8A8 quantizes activations per token and weights per channel", "W8A8 对激活按 token 量化、对权重按 channel 量化",
+        para_en=["activations are quantized per-token and weights per-channel"], para_zh=["对激活按 token 量化", "对权重按 channel 量化"]),
+    zkp("other", "Dropout regularises", "dropout 起正则作用", para_en=["dropout regularises"])])
+
+
+@pytest.mark.parametrize("q, swapped, right", [
+    (CROSS, "The queries come from the encoder and the keys and values come from the decoder.",
+     "The queries come from the decoder and the keys and values come from the encoder."),
+    (CROSS, "query 来自编码器，key 和 value 来自解码器。", "query 来自解码器，key 和 value 来自编码器。"),
+    (W8A8, "Activations are quantized per-channel and weights per-token.", "Activations are quantized per-token and weights per-channel."),
+    (W8A8, "W8A8 对激活按 channel、对权重按 token 量化。", "W8A8 对激活按 token、对权重按 channel 量化。"),
+])
+def test_swapped_roles_are_not_the_claim(judge, q, swapped, right):
+    # both poles in one sentence: each belongs to the role word next to it
+    assert credit(judge.grade(q, swapped), q.rubric.key_points[0].id).credit == Credit.none
+    assert credit(judge.grade(q, right), q.rubric.key_points[0].id).credit == Credit.full
+
+
+def test_a_negation_in_a_relative_clause_does_not_deny_the_main_verb():
+    t = "Fine-tuning on data the network has not seen can cause forgetting of old skills."
+    assert negated(t, "seen") and not negated(t, "cause") and not negated(t, "forgetting")
+
+
+def test_a_verdict_refutes_only_its_own_clause():
+    t = "Spending the budget on more epochs works so a wider network trained on fewer tokens is the wrong direction."
+    a = analyze_assertions(t)
+    assert a.flags[t.index("wider")] & REPORTED and not a.flags[t.index("epochs")] & REPORTED
+
+
+@pytest.mark.parametrize("answer", ["A block has: self-attention; an MLP; residual connections; LayerNorm.",
+                                    "一个块包含：自注意力；MLP；残差连接；LayerNorm。"])
+def test_items_separated_by_semicolons_are_one_list_claim(judge, answer):
+    q = bilingual("t-block", [zkp("parts", "A block has attention, an MLP, residuals and normalisation", "块由注意力、MLP、残差和归一化组成",
+                                  para_en=["a block has self-attention, an mlp, residual connections and layernorm"],
+                                  para_zh=["一个块包含自注意力、MLP、残差连接和 LayerNorm"]),
+                              zkp("other", "Dropout regularises", "dropout 起正则作用", para_en=["dropout regularises"])])
+    assert credit(judge.grade(q, answer), "parts").credit == Credit.full
+    two = analyze_assertions("Attention is quadratic; the MLP holds most parameters.")
+    assert two.seg(0) != two.seg(len(two.text) - 2)  # two clauses stay apart
+
+
+def test_an_integer_in_a_claim_is_not_part_of_a_decimal_in_the_answer(judge):
+    q = bilingual("t-lam", [zkp("lam", "With lambda 0 GAE is the one-step TD advantage", "λ 为 0 时 GAE 是一步 TD 优势",
+                                para_en=["lambda 0 gives the one-step td advantage"]),
+                            zkp("other", "Dropout regularises", "dropout 起正则作用", para_en=["dropout regularises"])])
+    assert credit(judge.grade(q, "With lambda 0.5 you get something between the one-step TD advantage and Monte Carlo."), "lam").credit == Credit.none
+    assert credit(judge.grade(q, "Lambda 0 gives the one-step TD advantage."), "lam").credit == Credit.full

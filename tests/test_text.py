@@ -90,3 +90,9 @@ def test_evidence_span_is_verbatim_sentence():
     s = long.index("target")
     span = evidence_span(long, s, s + 6)
     assert "target" in span and span in long and len(span) <= 220
+
+
+def test_a_decimal_at_the_start_of_a_line_is_not_a_bullet():
+    from rubrics.text import split_sentences
+
+    assert split_sentences("0.8 is the precision here.") == ["0.8 is the precision here."]

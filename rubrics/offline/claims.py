@@ -16,7 +16,7 @@ of a paraphrase for its opposite gives a wrong version of the claim to watch for
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib import resources
 
@@ -24,6 +24,7 @@ import yaml
 
 from rubrics.derive import term_weight
 from rubrics.glossary import load_glossary
+from rubrics.offline import negation_zh
 from rubrics.offline.assertions import Assertions, analyze_assertions
 from rubrics.text import (
     POLARITY_EN,
@@ -46,7 +47,14 @@ _NEG_WORDS_EN = frozenset(
     "shouldn wouldn couldn mustn needn won lack lacks lacking t".split()
 )
 _NEG_PREFIX_ZH = re.compile(r"^(?:并非|并不|并没有|不是|不会|不能|不再|不用|不需要|无需|无须|没有|无法|没|未|不|无|非)")
-_KEEP_ZH = frozenset("不同 不仅 不断 不少 不错 不过 不管 不论 无论 非常 非线性 无偏 无损 无限 无监督 非零 未来 未知 不确定 不变 不如".split())
+_KEEP_ZH = frozenset("不同 不仅 不断 不少 不错 不过 不管 不论 无论 非常 非线性 无偏 无损 无限 无监督 未来 未知 不确定 不变 不如".split())
+
+
+def _kept_zh(word: str) -> bool:
+    """A word that starts with a negation character and is a word of its own ("不断", "无监督")."""
+    return word in _KEEP_ZH or bool(negation_zh.NOT_NEGATION.match(word))
+
+
 _POLARITY_SLOTS_ZH = ("只", "仅", "都", "更", "最", "一样", "相同", "就是", "每个", "各自", "所有", "全部", "总是", "一定")
 #: Words that bound or compare a claim: a phrasing that has one is a different claim without it
 #: ("fewer query heads" is not "query heads"), so they are required wherever they appear.
@@ -73,6 +81,7 @@ class Slot:
     required: bool = False  # a polarity or comparison word: the claim is another claim without it
     verbal: bool = False  # negated in the phrasing by a predicate's negation ("does not subtract")
     pole: tuple[int, int] | None = None  # (group, pole) in the antonym table: matched by exact form
+    opposite: str = ""  # for a compound holding a pole word ("high-dimensional"): its opposite ("low-dimensional")
 
 
 @dataclass(frozen=True)
@@ -130,6 +139,39 @@ def _latin_slot(word: str, surface: str, positive: bool, pos: int, concept: bool
     return Slot(key=_slot_key(sp, surface), spellings=sp, weight=weight, positive=positive, pos=pos, required=required, pole=pole_id)
 
 
+_DECIMAL = re.compile(r"(?<![\d.])\d+\.\d+(?![\d.])")
+_COMPOUND = re.compile(r"(?<![\w-])[a-z][a-z0-9]*(?:-[a-z0-9]+)+(?![\w-])")
+
+
+def _compound_slot(word: str, positive: bool, pos: int) -> Slot | None:
+    """A hyphenated word with a pole word inside ("high-dimensional", "low-variance", "non-convex")
+    is one required slot: in an answer the same compound hides its parts, so slots for "high" and
+    "dimensional" would never match it. Its opposite swaps the pole part ("low-dimensional"); "non-X"
+    is no opposite of X unless the antonym table says so ("non-expert weights" are not the opposite of
+    "expert weights"). A compound the antonym table lists is a pole slot."""
+    concept = bool(load_glossary().lookup(word))
+    if _pole_index().get(word):
+        return _latin_slot(word, word, positive, pos, concept=concept)  # the table's own spelling
+    parts = word.split("-")
+    opposite: list[str] = []
+    for i, part in enumerate(parts):
+        hit = _pole_index().get(part)
+        if hit is None or part.isdigit():
+            continue
+        gi, pi = hit
+        for pj, pole in enumerate(_antonyms()[gi]):
+            if pj != pi:
+                opposite += ["-".join(parts[:i] + [w] + parts[i + 1 :]) for w in pole[:2] if " " not in w]
+        break
+    if not opposite:
+        return None
+    if concept:  # a glossary term ("low-rank", "post-ln") keeps its other spellings
+        sl = _latin_slot(word, word, positive, pos, concept=True)
+        return replace(sl, required=True, weight=1.0, opposite="|".join(opposite)) if sl else None
+    sp = compile_entry(f"{word}|{word.replace('-', '')}")
+    return Slot(key="w" + word, spellings=sp, weight=1.0, positive=positive, pos=pos, required=True, opposite="|".join(opposite)) if sp else None
+
+
 @lru_cache(maxsize=20_000)
 def compile_claim(raw: str, ordered: bool = False, origin: str = "") -> Claim | None:
     """Slots of one phrasing (None when it has no content word)."""
@@ -141,19 +183,41 @@ def compile_claim(raw: str, ordered: bool = False, origin: str = "") -> Claim | 
     concepts = [(s, e, surface) for s, e, ids, surface in g.find_concepts(t)]
     slots: list[tuple[int, Slot]] = []
     covered: list[tuple[int, int]] = []
+
+    def free(a: int, b: int) -> bool:
+        return not any(x < b and a < y for x, y in covered)
+
+    for m in _DECIMAL.finditer(t):  # "99.4", "0.8": one number, not 99 and 4
+        if free(m.start(), m.end()):
+            base = m.group().rstrip("0").rstrip(".") if "." in m.group() else m.group()
+            sp = compile_entry("|".join(dict.fromkeys([base, base + "0", base + "00", m.group()])))
+            slots.append((m.start(), Slot(key="n" + base, spellings=sp, weight=1.0, positive=asr.polarity(m.start()), pos=m.start(), required=True)))
+            covered.append(m.span())
+    phrases = _pole_phrases()
+    for m in phrases.finditer(t) if phrases else ():  # "按 token", "per channel": a pole of several words
+        if free(m.start(), m.end()):
+            sl = _latin_slot(m.group(), re.sub(r"\s+", " ", m.group()), asr.polarity(m.start()), m.start(), concept=False)
+            if sl and sl.pole is not None:
+                slots.append((m.start(), sl))
+                covered.append(m.span())
+    for m in _COMPOUND.finditer(t):  # "non-convex", "high-dimensional": one word hiding a pole word
+        sl = _compound_slot(m.group(), asr.polarity(m.start()), m.start()) if free(m.start(), m.end()) else None
+        if sl:
+            slots.append((m.start(), sl))
+            covered.append(m.span())
+
     for s, e, surface in concepts:
+        if not free(s, e):
+            continue
         words = TOKEN_RE.findall(surface)
         if not has_cjk(surface) and all(w in _NEG_WORDS_EN or w in STOPWORDS_EN for w in words):
             continue
-        if has_cjk(surface) and _NEG_PREFIX_ZH.match(surface) and surface not in _KEEP_ZH:
+        if has_cjk(surface) and _NEG_PREFIX_ZH.match(surface) and not _kept_zh(surface):
             continue  # a negation the glossary happens to know: polarity, not content
         sl = _latin_slot(surface, surface, asr.polarity(s), s, concept=True)
         if sl:
             slots.append((s, sl))
             covered.append((s, e))
-
-    def free(a: int, b: int) -> bool:
-        return not any(x < b and a < y for x, y in covered)
 
     for m in TOKEN_RE.finditer(t):
         w = m.group()
@@ -177,9 +241,16 @@ def compile_claim(raw: str, ordered: bool = False, origin: str = "") -> Claim | 
             if i < 0:
                 continue
             pos = i + len(w)
-            if not has_cjk(w) or not free(i, i + len(w)):
+            if not has_cjk(w):
                 continue
-            core = w if w in _KEEP_ZH else _NEG_PREFIX_ZH.sub("", w)
+            if not free(i, i + len(w)):
+                # a glossary concept inside a longer word ("平均" in "算术平均"): the rest of the word
+                # is what tells it from its neighbours ("算术" vs "调和"), so it is a slot of its own
+                rest = max((r for r in re.findall(r"[\u3400-\u9fff]+", "".join(c if free(j, j + 1) else " " for j, c in enumerate(w, i))) if len(r) >= 2), key=len, default="")
+                if not rest or rest in STOPWORDS_ZH or _NEG_PREFIX_ZH.match(rest):
+                    continue
+                i, w = t.find(rest, i), rest
+            core = w if _kept_zh(w) else _NEG_PREFIX_ZH.sub("", w)
             off = i + (len(w) - len(core))
             if not core:
                 continue
@@ -213,12 +284,12 @@ def compile_claim(raw: str, ordered: bool = False, origin: str = "") -> Claim | 
         if sl.key in seen:
             continue
         seen.add(sl.key)
-        out.append(Slot(key=sl.key, spellings=sl.spellings, weight=sl.weight, positive=sl.positive, pos=len(out), required=sl.required, verbal=sl.verbal, pole=sl.pole))
+        out.append(replace(sl, pos=len(out)))
     return Claim(raw=raw, slots=tuple(out), ordered=ordered, origin=origin)
 
 
 def _with_verbal(sl: Slot, verbal: bool) -> Slot:
-    return Slot(key=sl.key, spellings=sl.spellings, weight=sl.weight, positive=sl.positive, pos=sl.pos, required=sl.required, verbal=verbal, pole=sl.pole)
+    return replace(sl, verbal=verbal)
 
 
 # ------------------------------------------------------------------------------------------
@@ -254,6 +325,17 @@ def _pole_index() -> dict[str, tuple[int, int]]:
     return idx
 
 
+@lru_cache(maxsize=1)
+def _pole_phrases() -> re.Pattern[str] | None:
+    """Poles written in several words or mixing scripts ("按 token", "memory bound"): the word-by-word
+    pass would split them into a preposition and a concept."""
+    words = sorted({fold_term(w) for poles in _antonyms() for pole in poles for w in pole if " " in w or (has_cjk(w) and re.search(r"[a-z]", w))}, key=len, reverse=True)
+    if not words:
+        return None
+    parts = [r"\s*".join(re.escape(p) for p in re.split(r"\s+|(?<=[\u3400-\u9fff])(?=[a-z])|(?<=[a-z])(?=[\u3400-\u9fff])", w) if p) for w in words]
+    return re.compile(r"(?<![a-z0-9-])(?:" + "|".join(parts) + r")(?![a-z0-9-])")
+
+
 def _slot_pole(sl: Slot) -> tuple[int, int] | None:
     """The pole of the slot's own word (its first spelling; glossary widenings do not count)."""
     return _pole_index().get(sl.spellings[0].compact) if sl.spellings else None
@@ -274,9 +356,16 @@ def flips(claim: Claim) -> list[Claim]:
     if heavy < 2:
         return out
     for i, sl in enumerate(claim.slots):
+        if sl.opposite:  # a compound: "high-dimensional" -> "low-dimensional"
+            new = replace(sl, key="flip:" + sl.opposite, spellings=compile_entry(sl.opposite), opposite=sl.spellings[0].text)
+            slots = claim.slots[:i] + (new,) + claim.slots[i + 1 :]
+            out.append(Claim(raw=f"{claim.raw} [{sl.spellings[0].text} -> {sl.opposite.split('|')[0]}]", slots=slots, ordered=True, origin="flip"))
+            continue
         hit = _slot_pole(sl)
         if hit is None:
             continue
+        if any(o is not sl and (p := _slot_pole(o)) is not None and p[0] == hit[0] for o in claim.slots):
+            continue  # "input and output embeddings": a claim holding both poles has no one-word opposite
         if heavy < 3 and not _specific_pole(sl):
             continue  # "more"/"same" with one other word says too little to be a claim's opposite
         gi, pi = hit
@@ -318,18 +407,59 @@ class AnswerView:
             out.append((a, b))
         return out
 
-    def opposite_in(self, segment: int, sl: Slot) -> bool:
-        """Whether ``segment`` also holds a word of another pole of ``sl``'s antonym group: a
-        sentence that says both sides ("kept the architecture and changed the training") asserts
-        neither as a contradiction."""
+    def _opposites(self, sl: Slot) -> list[tuple[int, int]]:
+        """Occurrences of the other poles of ``sl``'s antonym group (or of a compound's opposite)."""
+        if sl.opposite:
+            return self.occurrences(Slot(key="", spellings=compile_entry(sl.opposite), weight=1.0, positive=True, pos=0), False)
         if sl.pole is None:
-            return False
+            return []
         gi, pi = sl.pole
+        out: list[tuple[int, int]] = []
         for pj, pole in enumerate(_antonyms()[gi]):
-            if pj == pi:
+            if pj != pi:
+                out += self.occurrences(Slot(key="", spellings=compile_entry("|".join(pole)), weight=1.0, positive=True, pos=0, pole=(gi, pj)), False)
+        return out
+
+    def opposite_in(self, segment: int, sl: Slot, lo: int = 0, hi: int = 1 << 30) -> bool:
+        """Whether the clause of ``segment`` that holds the claim's words (``lo``..``hi``) also holds
+        a word of another pole of ``sl``'s antonym group: such a clause ("kept the architecture and
+        changed the training", "the output equals the input") asserts neither side as a
+        contradiction. In another clause the other pole belongs to another role ("the queries come
+        from the encoder and the keys from the decoder")."""
+        text = self.doc.text
+        for a, b in self._opposites(sl):
+            if self.asr.seg(a) != segment:
                 continue
-            other = Slot(key="", spellings=compile_entry("|".join(pole)), weight=1.0, positive=True, pos=0, pole=(gi, pj))
-            if any(self.asr.seg(a) == segment for a, _ in self.occurrences(other, False)):
+            between = text[min(b, hi) : max(a, lo)]
+            if lo <= a < hi or not _ROLE_BOUNDARY.search(between) or between.count("(") + between.count("（") != between.count(")") + between.count("）"):
+                return True  # the same clause, or one side inside a parenthesis about the other
+        return False
+
+    def misbound(self, claim: Claim, chosen: dict[int, tuple[int, int]]) -> bool:
+        """Whether a pole word of ``claim`` is taken from another role: an opposite pole stands
+        between it and the claim word it qualifies (its nearest non-pole neighbour in the claim), so
+        it is the opposite that goes with that word ("the queries come from the encoder and the keys
+        from the decoder" does not say the queries come from the decoder)."""
+        order = sorted(chosen, key=lambda k: claim.slots[k].pos)
+        for idx, i in enumerate(order):
+            sl = claim.slots[i]
+            if sl.pole is None and not sl.opposite:
+                continue
+            if sl.pole is not None and any(
+                o is not sl
+                and o.pole is not None
+                and o.pole[0] == sl.pole[0]
+                and not any(min(o.pos, sl.pos) < w.pos < max(o.pos, sl.pos) and w.weight >= 0.6 for w in claim.slots)
+                for o in claim.slots
+            ):
+                continue  # "explodes or vanishes": both poles said of one thing in the claim itself
+            nb = next((order[k] for k in range(idx - 1, -1, -1) if claim.slots[order[k]].pole is None and claim.slots[order[k]].weight >= 0.6), None)
+            if nb is None:
+                nb = next((order[k] for k in range(idx + 1, len(order)) if claim.slots[order[k]].pole is None and claim.slots[order[k]].weight >= 0.6), None)
+            if nb is None:
+                continue
+            a, b = sorted((chosen[nb][0], chosen[i][0]))
+            if any(a < x < b for x, _ in self._opposites(sl)):
                 return True
         return False
 
@@ -356,6 +486,9 @@ class AnswerView:
             if hit is None:
                 found = self._exact(sp) if exact and not sp.cjk and len(sp.words) == 1 else match_spelling(self.doc, sp, fuzzy=fuzzy)
                 hit = [(a, b) for a, b in found if self.asr.asserted(a)]
+                if sp.text.isdigit():  # "0" is not the 0 of "0.5", nor "4" the 4 of "99.4"
+                    text = self.doc.text
+                    hit = [(a, b) for a, b in hit if not (text[b : b + 1] == "." and text[b + 1 : b + 2].isdigit()) and not (a > 1 and text[a - 1] == "." and text[a - 2].isdigit())]
                 self._occ[key] = hit  # type: ignore[index]
             out += hit
             if len(out) > 40:
@@ -376,6 +509,7 @@ class ClaimMatch:
     segment: int
     complete: bool = True  # every required slot (and, for strict claims, every slot of weight >= 0.5) found
     denial: bool = False  # "X does not Y": a positive slot before a predicate negated by a verb
+    implied: frozenset[str] = frozenset()  # slot keys counted as present because the question names them
 
 
 
@@ -383,6 +517,10 @@ class ClaimMatch:
 #: Where one clause ends and another starts: a strict claim (a contradiction, a misconception) must
 #: not take its subject from one clause and its predicate from the next.
 _CLAUSE_JOIN = re.compile(r"[:;：；]|,\s*(?:and|but|so|while|whereas|then)\b|[，,]\s*(?:而|但|所以|因此|然后)", re.I)
+
+
+#: Where one role's clause ends and the next one's starts, inside a sentence.
+_ROLE_BOUNDARY = re.compile(r"[,，;；:：、]|\s(?:and|while|whereas|but)\s+(?:the|a|an|its|their|each|all)\b|而|但|则", re.I)
 
 
 def _everyday(sl: Slot) -> bool:
@@ -503,8 +641,10 @@ def match_claim(
             order = _order([(claim.slots[i].pos, chosen[i][0]) for i in chosen])
             if claim.ordered and _crosses_clause(view.doc.text[lo:hi], claim.origin == "flip"):
                 continue  # a strict claim stays inside one clause
-            if claim.ordered and any(view.opposite_in(sid, claim.slots[i]) for i in chosen if claim.slots[i].pole):
+            if claim.ordered and any(view.opposite_in(sid, claim.slots[i], lo, hi) for i in chosen if claim.slots[i].pole or claim.slots[i].opposite):
                 continue
+            if view.misbound(claim, chosen):
+                continue  # a pole word that belongs to another role
             flipped = any(
                 claim.slots[i].weight > W_SYMBOL and view.asr.polarity(chosen[i][0]) != claim.slots[i].positive for i in chosen
             )
@@ -514,13 +654,14 @@ def match_claim(
                 if i not in chosen and i not in implied and (sl.required or claim.ordered or len(claim.slots) < 3)
             ]
             # A strict claim of four or more slots may miss one slot that is neither its subject (the
-            # first slot), a required word (direction, comparison, number, negation), a symbol, nor
+            # first slot), its predicate (the last), a required word (direction, comparison, number, negation), a symbol, nor
             # one of the words that tell it from the correct claims (``protect``): the answer says
             # that part in words of its own ("pass rate" for "accuracy", "one" for "estimator").
             complete = not missing or (
                 claim.ordered
                 and len(missing) == 1
                 and missing[0] != 0
+                and missing[0] != len(claim.slots) - 1  # nor its last word: the predicate ("... is enough")
                 and len(claim.slots) >= 4
                 and not claim.slots[missing[0]].required
                 and claim.slots[missing[0]].weight > W_SYMBOL
@@ -560,7 +701,8 @@ def match_claim(
             key = (cov, order, -(hi - lo))
             if cand is None or key > cand[0]:
                 found = frozenset(claim.slots[i].key for i in (*chosen, *implied))
-                cand = (key, ClaimMatch(claim, cov, found, flipped, order, lo, hi, sid, complete, denial))
+                implied_keys = frozenset(claim.slots[i].key for i in implied)
+                cand = (key, ClaimMatch(claim, cov, found, flipped, order, lo, hi, sid, complete, denial, implied_keys))
         if cand and (best is None or (cand[1].coverage, cand[1].order) > (best.coverage, best.order)):
             best = cand[1]
     return best

@@ -118,6 +118,14 @@ class PointResult:
     conflicting: bool = False  # supported somewhere and contradicted elsewhere
 
 
+def _says_something(m: ClaimMatch, topic: frozenset[str]) -> bool:
+    """Whether the answer states what the claim says of its subject: some content word besides the
+    question's own subject ("GPTQ and AWQ are PTQ" is not stated by "GPTQ and AWQ are QAT"). A pole
+    word ("degrade", "smaller") is content; a bounding word ("都", "only") is not."""
+    content = [sl for sl in m.claim.slots if sl.key not in topic and (sl.pole is not None or sl.opposite or (not sl.required and sl.weight >= 0.5))]
+    return not content or any(sl.key in m.found for sl in content)
+
+
 def _disc_ok(m: ClaimMatch, own: frozenset[str], other: frozenset[str]) -> bool:
     """The claim's distinguishing slots (absent from the competing phrasings) are found: all of them,
     or all but one plain word when at least one is found (the answer may word it otherwise)."""
@@ -151,12 +159,15 @@ def evaluate_point(
             continue
         if not _disc_ok(m, c.keys(), contra_keys) and m.coverage < 1.0:
             continue
+        if not _says_something(m, cp.topic):
+            continue
         (neg_sup if m.flipped else sup).append(m)
 
     # -- evidence against
     against: list[tuple[ClaimMatch, str]] = []
     for c in cp.contras:
-        m = match_claim(view, c, fuzzy=False, implicit=cp.topic, min_coverage=CONTRA_MIN, protect=c.keys() - cp.question_keys)
+        # the words that make it wrong (none of the point's correct phrasings has them) must be there
+        m = match_claim(view, c, fuzzy=False, implicit=cp.topic, min_coverage=CONTRA_MIN, protect=c.keys() - support_keys)
         if m is None or m.coverage < CONTRA_MIN or m.flipped or not m.complete:
             continue
         if not _disc_ok(m, c.keys(), support_keys):
@@ -199,8 +210,15 @@ def evaluate_point(
     if best is not None:
         only_list = best.segment in list_segments
         lost = [sl for sl in best.claim.slots if sl.key not in best.found]
+        # "all but one" counts the words the answer says, not the question's subject taken as said
+        own_slots = [sl for sl in best.claim.slots if sl.key not in best.implied]
         one_plain_missing = (
-            len(best.claim.slots) >= 4 and len(lost) == 1 and lost[0].weight <= 0.6 and not lost[0].required
+            len(own_slots) >= 4
+            and len(lost) == 1
+            and lost[0].weight <= 0.6
+            and not lost[0].required
+            and lost[0].pole is None
+            and not lost[0].opposite
         )
         if best.complete and (best.coverage >= CLAIM_FULL or one_plain_missing):
             result = PointResult("full", "states the point", (best.start, best.end), only_list=only_list)
