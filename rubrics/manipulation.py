@@ -127,6 +127,10 @@ def _words(text: str) -> list[str]:
 _FUNCTION_ZH_RE = re.compile("|".join(sorted(FUNCTION_ZH, key=len, reverse=True)))
 
 
+#: Verbs and relation words beyond FUNCTION_ZH that make a run of Chinese a statement, not a run of
+#: terms: "λ = 0 得到一步 TD 优势，方差小" relates its terms, "方差 维度 softmax 饱和" does not.
+_PREDICATE_ZH_RE = re.compile(r"得到|等于|在|有|为|受|给出|变成|取决|比|更|越|之间|时|用")
+
 _PLAIN_RE = re.compile(r"[\w\s\u3400-\u9fff]+")
 
 
@@ -180,7 +184,8 @@ def _is_bare_list(seg: str) -> tuple[bool, int]:
     # a run of words with no connecting word at all ("softmax saturation gradient variance d_k ...")
     if not has_cjk(seg) and len(_words(seg)) >= 6 and _function_count(seg) == 0:
         return True, max(terms, 2 * len(_words(seg)) // 3)
-    if has_cjk(seg) and _cjk_len(seg) >= 8 and _function_count(seg) == 0 and cjk_ratio(seg) > 0.5:
+    if has_cjk(seg) and _cjk_len(seg) >= 8 and _function_count(seg) == 0 and cjk_ratio(seg) > 0.5 \
+            and not _PREDICATE_ZH_RE.search(seg):
         return True, max(terms, _cjk_len(seg) // 3)
     return False, terms
 

@@ -79,6 +79,14 @@ def test_prose_with_lists_is_not_stuffing():
     assert not rep.flagged
 
 
+def test_a_chinese_statement_chained_with_commas_is_not_a_list_of_terms():
+    """Chinese prose chains clauses with commas and may use no word of the short function list; a
+    verb or relation word ("得到", "在…之间") still makes it a statement. A run of terms stays a list."""
+    statement = "λ = 0 得到一步 TD 优势（方差小，受 critic 影响有偏），λ = 1 得到蒙特卡洛回报减 V （无偏，方差大）；0.95 这类取值在两者之间折中。"
+    assert not analyze_stuffing(statement).list_spans
+    assert analyze_stuffing("方差 维度 softmax 饱和 梯度消失 平方根 缩放 温度系数").list_spans
+
+
 def test_stripping_keeps_the_honest_sentences_before_an_attack():
     # Regression: expanding a match to its sentence once swallowed every earlier sentence too.
     honest = "Large scores push the softmax into saturation, so the gradients vanish."
