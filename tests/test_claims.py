@@ -190,6 +190,9 @@ def negated(text: str, word: str) -> bool:
     ("参差不齐的梯度幅度要分层处理", "梯度"),
     ("损失在训练中不断下降", "下降"),
     ("它和不共享的输出层各有一份参数", "参数"),
+    ("模型描述了图里没有的物体", "描述"),  # 没有的 + noun: the objects that are not there
+    ("子层输出直接加回没归一化的残差流", "残差"),  # a verb's complement (回) opens the noun phrase
+    ("加回没有归一化的残差主干", "残差"),
 ])
 def test_chinese_negation_characters_inside_words_deny_nothing(text, word):
     assert not negated(text, word), text
@@ -202,6 +205,15 @@ def test_chinese_negation_characters_inside_words_deny_nothing(text, word):
 ])
 def test_chinese_negation_stops_at_a_conjunction_or_colon(text, word):
     assert negated(text, text[text.index("不") + 1]) and not negated(text, word), text
+
+
+@pytest.mark.parametrize("text, word", [
+    ("子层输出没有加回残差主干", "残差"),
+    ("模型没有额外的显存", "显存"),
+    ("训练时不需要额外的显存", "显存"),
+])
+def test_a_negated_verb_before_de_still_denies_its_object(text, word):
+    assert negated(text, word), text
 
 
 def test_chinese_attributive_negation_negates_its_adjective_only(judge):

@@ -38,8 +38,8 @@ _NEG_WORD_REST = re.compile(
 )
 #: Potential complements: "答不对", "看不出", "学不会" deny the verb before the cue.
 _COMPLEMENT = frozenset("到了对好会动出起上下完懂清住够成开来去掉准全")
-#: Where a noun phrase may open: "和不共享的 LM head", "这些没剪的模型".
-_NP_OPENERS = frozenset("和与及跟同是把对用有将在给比或、些个种类的被为从")
+#: Where a noun phrase may open: "和不共享的 LM head", "这些没剪的模型", "加回没归一化的残差流".
+_NP_OPENERS = frozenset("和与及跟同是把对用有将在给比或、些个种类的被为从回入进到")
 _PUNCT = "，,。；;：:！？!?（）()、\n"
 _WINDOW = 6
 
@@ -105,8 +105,10 @@ def _word_tag(word: str) -> str:
 
 def attributive_end(text: str, start: int, end: int, lo: int) -> int | None:
     """Where "不X的" ends when it opens a noun phrase ("和不共享的 LM head" negates 共享 only), else None."""
-    if end - start != 1:
-        return None  # 不需要/没有/不会 + 的 is a predicate's object ("不需要额外的显存")
+    if text[start:end] == "没有" and end + 1 < len(text) and text[end] == "的" and text[end + 1] not in _PUNCT:
+        return end  # "图里没有的物体": the objects that are not there; the sentence is not negated
+    if end - start != 1 and text[start:end] != "没有":
+        return None  # 不需要/不会 + 的 is a predicate's object ("不需要额外的显存")
     before = text[start - 1] if start > lo else ""
     if before and before not in _NP_OPENERS and before not in _PUNCT and not before.isspace():
         return None
