@@ -190,7 +190,7 @@ def negated(text: str, word: str) -> bool:
     ("参差不齐的梯度幅度要分层处理", "梯度"),
     ("损失在训练中不断下降", "下降"),
     ("它和不共享的输出层各有一份参数", "参数"),
-    ("模型描述了图里没有的物体", "描述"),  # 没有的 + noun: the objects that are not there
+    ("模型描述了图里没有的物体", "物体"),  # 没有的 + noun: the objects that are not there
     ("子层输出直接加回没归一化的残差流", "残差"),  # a verb's complement (回) opens the noun phrase
     ("加回没有归一化的残差主干", "残差"),
 ])
