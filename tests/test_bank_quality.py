@@ -120,9 +120,10 @@ def test_offline_judge_gives_other_topics_reference_near_zero(questions):
 
 # --- the probes: graded example answers of every kind (rubrics.selfcheck's probe check) ------------
 
-#: Dev probes graded more than selfcheck.PROBE_MARGIN outside their range that the bank may carry:
-#: each is listed by ``python -m rubrics.selfcheck``; a change that adds outliers fails here.
-MAX_DEV_OUTLIERS = 2
+#: Dev probes (the ones rubrics are tuned on) graded more than selfcheck.PROBE_MARGIN outside their
+#: range: none; ``python -m rubrics.selfcheck`` lists any a change brings back. Holdout probes are
+#: only held to the per-kind bounds below.
+MAX_DEV_OUTLIERS = 0
 
 
 @pytest.fixture(scope="module")
