@@ -196,7 +196,7 @@ class Bench:
         lost = total = 0
         for i in range(self.args.tui_kills):
             data = self.tmp / f"tui-{i}"
-            term = Tmux([sys.executable, "-m", "interviewer", "start", "--count", "3", "--minutes", "30", "--seed",
+            term = Tmux([sys.executable, "-m", "interviewer", "start", "--count", "3", "--minutes", "30", "--follow-ups", "0", "--seed",
                          str(i), "--data-dir", str(data)], ROOT)
             try:
                 first, second = f"first answer {i}: attention weighs values", f"second answer {i}, still typing"
@@ -228,7 +228,7 @@ class Bench:
         for mode in ("space returns", "gives up"):
             flag, data = self.tmp / f"full-{mode[:4]}", self.tmp / f"full-data-{mode[:4]}"
             term = Tmux([sys.executable, "-m", "tests.full_disk", str(flag), "start", "--count", "1", "--minutes", "20",
-                         "--data-dir", str(data)], ROOT)
+                         "--follow-ups", "0", "--data-dir", str(data)], ROOT)
             try:
                 term.wait(r"Question 1/1")
                 flag.write_text("")
