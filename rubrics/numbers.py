@@ -74,8 +74,9 @@ _BYTE_UNITS = [
     (r"pb", 1e15, 2**50), (r"tb", 1e12, 2**40), (r"gb", 1e9, 2**30), (r"mb", 1e6, 2**20), (r"kb", 1e3, 2**10),
     (r"bytes?|字节", 1, None), (r"b", 1, None),
 ]
+#: A hyphen joins only a bit width ("16-bit", "4-bit"): a data type, never a count of tokens or bytes.
 _UNIT_RE = re.compile(
-    r"""\s?(?P<u>
+    r"""(?:\s|-(?=bits?(?![a-z])))?(?P<u>
       (?P<flops>[kmgtpe]?flop/s|[kmgtpe]?flops?/s|[kmgtpe]?flops?(?![a-z])|次浮点运算)
     | (?P<bps>[kmgtp]i?b/s)
     | (?P<bytes>[kmgtp]ib|[kmgtp]b(?![a-z])|bytes?(?![a-z])|字节|b(?=\s|$|[/.,;:)]))

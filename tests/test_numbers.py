@@ -1,0 +1,23 @@
+"""Regressions of the number reader (``rubrics.numbers``): each case is a sentence a candidate
+could type, read the way a grader would read it."""
+
+from __future__ import annotations
+
+import pytest
+
+from rubrics.numbers import matches, parse_quantities
+
+
+def found(text: str, value: float, unit: str, tol: float = 0.01) -> bool:
+    return any(matches(q, value, unit, tol) for q in parse_quantities(text))
+
+
+@pytest.mark.parametrize("text, n", [
+    ("We keep the master weights in 16-bit floats.", 16),
+    ("An 8-bit optimizer halves the state again.", 8),
+    ("QLoRA stores the frozen base in 4-bit NF4.", 4),
+])
+def test_a_hyphenated_bit_width_is_bits_not_a_count(text, n):
+    assert found(text, n, "bit")
+    for unit in ("tokens", "params", "B", ""):
+        assert not found(text, n, unit), (unit, parse_quantities(text))
