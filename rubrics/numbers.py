@@ -75,6 +75,7 @@ _BYTE_UNITS = [
     (r"bytes?|字节", 1, None), (r"b", 1, None),
 ]
 #: A hyphen joins only a bit width ("16-bit", "4-bit"): a data type, never a count of tokens or bytes.
+#: "×", "x" or "times" before another number is a product ("2 × 4096"), not a ratio ("2× faster").
 _UNIT_RE = re.compile(
     r"""(?:\s|-(?=bits?(?![a-z])))?(?P<u>
       (?P<flops>[kmgtpe]?flop/s|[kmgtpe]?flops?/s|[kmgtpe]?flops?(?![a-z])|次浮点运算)
@@ -83,7 +84,7 @@ _UNIT_RE = re.compile(
     | (?P<bits>bits?(?![a-z])|比特)
     | (?P<time>(?:ns|µs|us|ms|seconds?|secs?|s|minutes?|mins?|hours?|hrs?|h|days?|weeks?)(?![a-z])|毫秒|微秒|纳秒|秒|分钟|小时|个小时|天|周)
     | (?P<pct>%|％|percent|per\s?cent|个百分点)
-    | (?P<ratio>[x×](?![a-z0-9])|times(?![a-z])|倍|fold)
+    | (?P<ratio>(?:[x×](?![a-z0-9])|times(?![a-z]))(?!\s*\.?\d)|倍|fold)
     | (?P<tokens>tokens?(?![a-z])|个?token)
     | (?P<params>param(?:eter)?s?(?![a-z])|个?参数)
     | (?P<steps>steps?(?![a-z])|步)
