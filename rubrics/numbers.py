@@ -107,7 +107,7 @@ _NUM = re.compile(
           |\s?[x×*·]\s?10\s?(?:\^|\*\*)\s?\(?(?P<exp2>[+-−]?\d+)\)?
           |\s?[x×*·]\s?10(?P<sup>[⁰¹²³⁴⁵⁶⁷⁸⁹⁻]+))?
         (?:/(?P<den>\d+(?:\.\d+)?)(?![\d.]))?
-        (?:\s?(?P<scale>thousand|million|billion|trillion|hundred|bn|mn|[kKMBT](?![a-zA-Z])|万亿|千亿|百亿|十亿|千万|百万|万|亿|千))?
+        (?:\s?(?P<scale>thousand|million|billion|trillion|hundred|bn|mn|(?:[kKMT]|(?<!,\d{3})(?<!,\d{3}\s)B(?!\s?/))(?![a-zA-Z])|万亿|千亿|百亿|十亿|千万|百万|万|亿|千))?
       | (?P<words>(?:(?:a|one|two|three|four|five|six|seven|eight|nine|ten)\s+hundred(?:\s+and)?\s+)?"""
     + _WORD_NUM
     + r"""(?:\s+and\s+a\s+(?P<wfrac>half|quarter))?(?:\s+(?P<wscale>hundred|thousand|million|billion|trillion))?)(?![a-z])
@@ -118,6 +118,9 @@ _NUM = re.compile(
     )""",
     re.X | re.I,
 )
+#: A scale "B" is billions ("7B", "70B", "1.5B": model sizes) except after a thousands separator or
+#: before a slash ("70,272 B/token", "327,680 B", "2 B/param"), where it is bytes: nobody writes
+#: billions with commas, and a per-unit rate is a size.
 #: "LLaMA-2-70B", "GPT-4", "fp16": names, not quantities.
 _NAME_BEFORE = re.compile(r"[A-Za-z0-9][-_]$|[A-Za-z]$")
 

@@ -38,3 +38,19 @@ def test_a_multiplication_sign_before_a_number_is_arithmetic_not_a_ratio(text, f
 def test_a_ratio_sign_still_makes_a_ratio():
     assert found("GQA with 8 groups gives a 4x smaller cache, 2× faster decoding.", 4, "x")
     assert found("GQA with 8 groups gives a 4x smaller cache, 2× faster decoding.", 2, "x")
+
+
+@pytest.mark.parametrize("text, value, unit", [
+    ("Each token costs 70,272 B/token of cache.", 70_272, "B"),
+    ("The buffer comes to 327,680 B in total.", 327_680, "B"),
+    ("In bf16 that is 2 B/param.", 2, "B"),
+    ("A 7B model in fp16 needs 14 GB.", 7e9, ""),
+    ("LLaMA has a 70B variant.", 70e9, ""),
+    ("Qwen ships a 1.5B model.", 1.5e9, ""),
+])
+def test_capital_b_is_bytes_after_a_thousands_separator_or_before_a_slash(text, value, unit):
+    assert found(text, value, unit), parse_quantities(text)
+
+
+def test_a_comma_number_with_b_is_not_billions():
+    assert not found("Each token costs 70,272 B/token of cache.", 70_272e9, "")
