@@ -125,6 +125,11 @@ _NUM = re.compile(
 _NAME_BEFORE = re.compile(r"[A-Za-z0-9][-_]$|[A-Za-z]$")
 
 
+#: Between two numbers that share the unit written after the second (unless the first is a factor
+#: of a product: "2 × 4096 and 8 GiB").
+_JOINER = re.compile(r"\s?(?:-|–|—|~|to|vs\.?|versus|or|and|至|到|或|和)\s?(?=[\d.])", re.I)
+
+
 @dataclass(frozen=True)
 class Quantity:
     value: float  # in the base unit
@@ -244,8 +249,9 @@ def _value(m: re.Match[str]) -> tuple[float, bool] | None:
 
 @lru_cache(maxsize=1024)
 def parse_quantities(text: str) -> tuple[Quantity, ...]:
-    """Every quantity in ``text`` with its unit (if any), in order. A range ("7-64%", "7 to 64
-    percent") gives both ends the unit written after the second."""
+    """Every quantity in ``text`` with its unit (if any), in order. A range or pair ("7-64%", "7 to
+    64 percent", "8.6 vs 40 GiB", "8 or 16 GB") gives both numbers the unit written after the second:
+    people name the unit once."""
     out: list[Quantity] = []
     pending: list[tuple[float, int, int, bool]] = []  # numbers waiting for the unit after a range
     for m in _NUM.finditer(text):
@@ -265,8 +271,8 @@ def parse_quantities(text: str) -> tuple[Quantity, ...]:
             e = um.end()
         elif m.group("half") or (m.group("words") and m.group("words").lower() in ("one", "a")):
             continue  # "one" or "half" alone is a word, not a quantity
-        # a range: "7-64%", "7 to 64 percent", "7%–64%" share the unit written last
-        if not um and re.match(r"\s?(?:-|–|—|to|~|至|到)\s?(?=[\d.])", text[e : e + 5]):
+        # a range or a pair: "7-64%", "7 to 64 percent", "8.6 vs 40 GiB" share the unit written last
+        if not um and _JOINER.match(text, e) and not re.search(r"[x×*·]\s?$", text[max(0, s - 2) : s]):
             pending.append((v, s, e, exact))
             continue
         for pv, ps, pe, pex in pending:

@@ -54,3 +54,16 @@ def test_capital_b_is_bytes_after_a_thousands_separator_or_before_a_slash(text, 
 
 def test_a_comma_number_with_b_is_not_billions():
     assert not found("Each token costs 70,272 B/token of cache.", 70_272e9, "")
+
+
+@pytest.mark.parametrize("joiner", [" vs ", " versus ", " or ", " and ", "–", " to "])
+def test_a_trailing_unit_is_shared_by_both_numbers(joiner):
+    text = f"The cache takes 8.6{joiner}40 GiB depending on the context."
+    assert found(text, 8.6 * 2**30, "B"), parse_quantities(text)
+    assert found(text, 40 * 2**30, "B")
+
+
+def test_a_factor_of_a_product_does_not_take_the_unit_after_and():
+    text = "Each token stores 2 × 4096 and 8 GiB holds the rest."
+    assert found(text, 4096, "")
+    assert not found(text, 4096 * 2**30, "B")
