@@ -83,7 +83,8 @@ _UNIT_RE = re.compile(
     | (?P<bytes>[kmgtp]ib|[kmgtp]b(?![a-z])|bytes?(?![a-z])|字节|b(?=\s|$|[/.,;:)]))
     | (?P<bits>bits?(?![a-z])|比特)
     | (?P<time>(?:ns|µs|us|ms|seconds?|secs?|s|minutes?|mins?|hours?|hrs?|h|days?|weeks?)(?![a-z])|毫秒|微秒|纳秒|秒|分钟|小时|个小时|天|周)
-    | (?P<pct>%|％|percent|per\s?cent|个百分点)
+    | (?P<pp>percentage\s?points?(?![a-z])|pp(?![a-z])|个百分点)
+    | (?P<pct>%|％|percent|per\s?cent)
     | (?P<ratio>(?:[x×](?![a-z0-9])|times(?![a-z]))(?!\s*\.?\d)|倍|fold)
     | (?P<tokens>tokens?(?![a-z])|个?token)
     | (?P<params>param(?:eter)?s?(?![a-z])|个?参数)
@@ -133,7 +134,7 @@ _JOINER = re.compile(r"\s?(?:-|–|—|~|to|vs\.?|versus|or|and|至|到|或|和)
 @dataclass(frozen=True)
 class Quantity:
     value: float  # in the base unit
-    unit: str  # "", "%", "x", "B", "bit", "s", "FLOP", "FLOP/s", "B/s", "tokens", "params", "steps"
+    unit: str  # "", "%", "pp" (percentage points), "x", "B", "bit", "s", "FLOP", "FLOP/s", "B/s", "tokens", "params", "steps"
     start: int
     end: int
     alt: float | None = None  # the binary reading of a decimal byte prefix ("16 GB" may mean GiB)
@@ -165,6 +166,8 @@ def _unit_of(m: re.Match[str]) -> tuple[str, float, float | None]:
         return "bit", 1.0, None
     if m.group("time"):
         return "s", _TIME.get(u, _TIME.get(u.rstrip("s"), 1)), None
+    if m.group("pp"):
+        return "pp", 1.0, None
     if m.group("pct"):
         return "%", 1.0, None
     if m.group("ratio"):
@@ -288,11 +291,11 @@ def parse_quantities(text: str) -> tuple[Quantity, ...]:
 
 #: Units a fact accepts from the answer ("" means written without a unit).
 _ACCEPTS = {
-    "": ("", "tokens", "params", "steps", "%"),
+    "": ("", "tokens", "params", "steps", "%", "pp"),
     "tokens": ("", "tokens"),
     "params": ("", "params"),
     "steps": ("", "steps"),
-    "%": ("%",),
+    "%": ("%", "pp"),  # a difference of percentages is written in points: "9 percentage points"
     "x": ("x",),  # a ratio is written as one ("3x", "3 times", "3倍"): a bare "32" is 32 of something
     "B": ("B",),
     "bit": ("bit",),
@@ -316,19 +319,18 @@ def matches(q: Quantity, value: float, unit: str, tolerance: float) -> bool:
     if q.unit == "" and unit in ("FLOP", "FLOP/s") and value >= 1e6 and not q.exact:
         return False
     tol = max(tolerance, 0.005)
-    if any(close(v, value, tol) for v in q.values()):
-        return True
-    # a fraction written as a percentage ("91.7%" for 0.9167) and the reverse
-    if unit == "" and q.unit == "%" and 0 < abs(value) <= 1:
+    if unit == "" and q.unit == "%":
+        # "p%" states the fraction p/100 ("56.25%" for 0.5625): "0.01%" is not 0.01, and a
+        # fact meant as a percentage says so with unit "%" (or is in points: "9 percentage points")
         return close(q.value / 100, value, tol)
-    return False
+    return any(close(v, value, tol) for v in q.values())
 
 
 def same_kind(q: Quantity, unit: str) -> bool:
     """Whether ``q`` is a value of the kind ``unit`` measures (for spotting a wrong value)."""
     if unit in ("", "tokens", "params", "steps"):
         return q.unit == unit and unit != ""
-    return q.unit == unit
+    return q.unit == unit or (unit == "%" and q.unit == "pp")
 
 
 def describe(value: float, unit: str) -> str:

@@ -63,7 +63,22 @@ def test_a_trailing_unit_is_shared_by_both_numbers(joiner):
     assert found(text, 40 * 2**30, "B")
 
 
+def test_a_percentage_matches_a_unitless_fraction_of_a_hundredth_of_it():
+    assert found("Only 56.25% of the memory is left.", 0.5625, "")
+    assert found("The loss spike was 0.01% of runs.", 0.0001, "")
+    assert not found("The learning rate was 0.01% higher.", 0.01, "")  # 0.01% is 0.0001
+    assert found("The learning rate was 0.01% higher.", 0.01, "%")
+    assert not found("Accuracy rose to 75%.", 75, "")
+    assert found("Accuracy rose to 75%.", 75, "%")
+
+
 def test_a_factor_of_a_product_does_not_take_the_unit_after_and():
     text = "Each token stores 2 × 4096 and 8 GiB holds the rest."
     assert found(text, 4096, "")
     assert not found(text, 4096 * 2**30, "B")
+
+
+@pytest.mark.parametrize("text", ["The standard error is about 9.1 percentage points.", "标准误约 9.1 个百分点。"])
+def test_percentage_points_match_a_fact_in_points_and_a_percent_fact(text):
+    assert found(text, 9.13, "", 0.05)
+    assert found(text, 9.13, "%", 0.05)
