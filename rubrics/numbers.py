@@ -100,6 +100,9 @@ _SI = {"": 1, "k": 1e3, "m": 1e6, "g": 1e9, "t": 1e12, "p": 1e15, "e": 1e18}
 
 # -- the number itself ---------------------------------------------------------------------------
 
+#: A scale "B" is billions ("7B", "70B", "1.5B": model sizes) except after a thousands separator or
+#: before a slash ("70,272 B/token", "327,680 B", "2 B/param"), where it is bytes: nobody writes
+#: billions with commas, and a per-unit rate is a size.
 _NUM = re.compile(
     r"""(?<![\w.])(?P<num>
         (?P<pow>(?:2|10)\s?(?:\^|\*\*)\s?\(?(?P<pexp>[+-]?\d+)\)?)
@@ -119,9 +122,6 @@ _NUM = re.compile(
     )""",
     re.X | re.I,
 )
-#: A scale "B" is billions ("7B", "70B", "1.5B": model sizes) except after a thousands separator or
-#: before a slash ("70,272 B/token", "327,680 B", "2 B/param"), where it is bytes: nobody writes
-#: billions with commas, and a per-unit rate is a size.
 #: "LLaMA-2-70B", "GPT-4", "fp16": names, not quantities.
 _NAME_BEFORE = re.compile(r"[A-Za-z0-9][-_]$|[A-Za-z]$")
 
