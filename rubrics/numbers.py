@@ -74,15 +74,18 @@ _BYTE_UNITS = [
     (r"pb", 1e15, 2**50), (r"tb", 1e12, 2**40), (r"gb", 1e9, 2**30), (r"mb", 1e6, 2**20), (r"kb", 1e3, 2**10),
     (r"bytes?|字节", 1, None), (r"b", 1, None),
 ]
+#: A hyphen joins only a bit width ("16-bit", "4-bit"): a data type, never a count of tokens or bytes.
+#: "×", "x" or "times" before another number is a product ("2 × 4096"), not a ratio ("2× faster").
 _UNIT_RE = re.compile(
-    r"""\s?(?P<u>
+    r"""(?:\s|-(?=bits?(?![a-z])))?(?P<u>
       (?P<flops>[kmgtpe]?flop/s|[kmgtpe]?flops?/s|[kmgtpe]?flops?(?![a-z])|次浮点运算)
     | (?P<bps>[kmgtp]i?b/s)
     | (?P<bytes>[kmgtp]ib|[kmgtp]b(?![a-z])|bytes?(?![a-z])|字节|b(?=\s|$|[/.,;:)]))
     | (?P<bits>bits?(?![a-z])|比特)
     | (?P<time>(?:ns|µs|us|ms|seconds?|secs?|s|minutes?|mins?|hours?|hrs?|h|days?|weeks?)(?![a-z])|毫秒|微秒|纳秒|秒|分钟|小时|个小时|天|周)
-    | (?P<pct>%|％|percent|per\s?cent|个百分点)
-    | (?P<ratio>[x×](?![a-z0-9])|times(?![a-z])|倍|fold)
+    | (?P<pp>percentage\s?points?(?![a-z])|pp(?![a-z])|个百分点)
+    | (?P<pct>%|％|percent|per\s?cent)
+    | (?P<ratio>(?:[x×](?![a-z0-9])|times(?![a-z]))(?!\s*\.?\d)|倍|fold)
     | (?P<tokens>tokens?(?![a-z])|个?token)
     | (?P<params>param(?:eter)?s?(?![a-z])|个?参数)
     | (?P<steps>steps?(?![a-z])|步)
@@ -97,6 +100,9 @@ _SI = {"": 1, "k": 1e3, "m": 1e6, "g": 1e9, "t": 1e12, "p": 1e15, "e": 1e18}
 
 # -- the number itself ---------------------------------------------------------------------------
 
+#: A scale "B" is billions ("7B", "70B", "1.5B": model sizes) except after a thousands separator or
+#: before a slash ("70,272 B/token", "327,680 B", "2 B/param"), where it is bytes: nobody writes
+#: billions with commas, and a per-unit rate is a size.
 _NUM = re.compile(
     r"""(?<![\w.])(?P<num>
         (?P<pow>(?:2|10)\s?(?:\^|\*\*)\s?\(?(?P<pexp>[+-]?\d+)\)?)
@@ -105,7 +111,7 @@ _NUM = re.compile(
           |\s?[x×*·]\s?10\s?(?:\^|\*\*)\s?\(?(?P<exp2>[+-−]?\d+)\)?
           |\s?[x×*·]\s?10(?P<sup>[⁰¹²³⁴⁵⁶⁷⁸⁹⁻]+))?
         (?:/(?P<den>\d+(?:\.\d+)?)(?![\d.]))?
-        (?:\s?(?P<scale>thousand|million|billion|trillion|hundred|bn|mn|[kKMBT](?![a-zA-Z])|万亿|千亿|百亿|十亿|千万|百万|万|亿|千))?
+        (?:\s?(?P<scale>thousand|million|billion|trillion|hundred|bn|mn|(?:[kKMT]|(?<!,\d{3})(?<!,\d{3}\s)B(?!\s?/))(?![a-zA-Z])|万亿|千亿|百亿|十亿|千万|百万|万|亿|千))?
       | (?P<words>(?:(?:a|one|two|three|four|five|six|seven|eight|nine|ten)\s+hundred(?:\s+and)?\s+)?"""
     + _WORD_NUM
     + r"""(?:\s+and\s+a\s+(?P<wfrac>half|quarter))?(?:\s+(?P<wscale>hundred|thousand|million|billion|trillion))?)(?![a-z])
@@ -120,10 +126,15 @@ _NUM = re.compile(
 _NAME_BEFORE = re.compile(r"[A-Za-z0-9][-_]$|[A-Za-z]$")
 
 
+#: Between two numbers that share the unit written after the second (unless the first is a factor
+#: of a product: "2 × 4096 and 8 GiB").
+_JOINER = re.compile(r"\s?(?:-|–|—|~|to|vs\.?|versus|or|and|至|到|或|和)\s?(?=[\d.])", re.I)
+
+
 @dataclass(frozen=True)
 class Quantity:
     value: float  # in the base unit
-    unit: str  # "", "%", "x", "B", "bit", "s", "FLOP", "FLOP/s", "B/s", "tokens", "params", "steps"
+    unit: str  # "", "%", "pp" (percentage points), "x", "B", "bit", "s", "FLOP", "FLOP/s", "B/s", "tokens", "params", "steps"
     start: int
     end: int
     alt: float | None = None  # the binary reading of a decimal byte prefix ("16 GB" may mean GiB)
@@ -155,6 +166,8 @@ def _unit_of(m: re.Match[str]) -> tuple[str, float, float | None]:
         return "bit", 1.0, None
     if m.group("time"):
         return "s", _TIME.get(u, _TIME.get(u.rstrip("s"), 1)), None
+    if m.group("pp"):
+        return "pp", 1.0, None
     if m.group("pct"):
         return "%", 1.0, None
     if m.group("ratio"):
@@ -239,8 +252,9 @@ def _value(m: re.Match[str]) -> tuple[float, bool] | None:
 
 @lru_cache(maxsize=1024)
 def parse_quantities(text: str) -> tuple[Quantity, ...]:
-    """Every quantity in ``text`` with its unit (if any), in order. A range ("7-64%", "7 to 64
-    percent") gives both ends the unit written after the second."""
+    """Every quantity in ``text`` with its unit (if any), in order. A range or pair ("7-64%", "7 to
+    64 percent", "8.6 vs 40 GiB", "8 or 16 GB") gives both numbers the unit written after the second:
+    people name the unit once."""
     out: list[Quantity] = []
     pending: list[tuple[float, int, int, bool]] = []  # numbers waiting for the unit after a range
     for m in _NUM.finditer(text):
@@ -260,8 +274,8 @@ def parse_quantities(text: str) -> tuple[Quantity, ...]:
             e = um.end()
         elif m.group("half") or (m.group("words") and m.group("words").lower() in ("one", "a")):
             continue  # "one" or "half" alone is a word, not a quantity
-        # a range: "7-64%", "7 to 64 percent", "7%–64%" share the unit written last
-        if not um and re.match(r"\s?(?:-|–|—|to|~|至|到)\s?(?=[\d.])", text[e : e + 5]):
+        # a range or a pair: "7-64%", "7 to 64 percent", "8.6 vs 40 GiB" share the unit written last
+        if not um and _JOINER.match(text, e) and not re.search(r"[x×*·]\s?$", text[max(0, s - 2) : s]):
             pending.append((v, s, e, exact))
             continue
         for pv, ps, pe, pex in pending:
@@ -277,11 +291,11 @@ def parse_quantities(text: str) -> tuple[Quantity, ...]:
 
 #: Units a fact accepts from the answer ("" means written without a unit).
 _ACCEPTS = {
-    "": ("", "tokens", "params", "steps", "%"),
+    "": ("", "tokens", "params", "steps", "%", "pp"),
     "tokens": ("", "tokens"),
     "params": ("", "params"),
     "steps": ("", "steps"),
-    "%": ("%",),
+    "%": ("%", "pp"),  # a difference of percentages is written in points: "9 percentage points"
     "x": ("x",),  # a ratio is written as one ("3x", "3 times", "3倍"): a bare "32" is 32 of something
     "B": ("B",),
     "bit": ("bit",),
@@ -305,19 +319,18 @@ def matches(q: Quantity, value: float, unit: str, tolerance: float) -> bool:
     if q.unit == "" and unit in ("FLOP", "FLOP/s") and value >= 1e6 and not q.exact:
         return False
     tol = max(tolerance, 0.005)
-    if any(close(v, value, tol) for v in q.values()):
-        return True
-    # a fraction written as a percentage ("91.7%" for 0.9167) and the reverse
-    if unit == "" and q.unit == "%" and 0 < abs(value) <= 1:
+    if unit == "" and q.unit == "%":
+        # "p%" states the fraction p/100 ("56.25%" for 0.5625): "0.01%" is not 0.01, and a
+        # fact meant as a percentage says so with unit "%" (or is in points: "9 percentage points")
         return close(q.value / 100, value, tol)
-    return False
+    return any(close(v, value, tol) for v in q.values())
 
 
 def same_kind(q: Quantity, unit: str) -> bool:
     """Whether ``q`` is a value of the kind ``unit`` measures (for spotting a wrong value)."""
     if unit in ("", "tokens", "params", "steps"):
         return q.unit == unit and unit != ""
-    return q.unit == unit
+    return q.unit == unit or (unit == "%" and q.unit == "pp")
 
 
 def describe(value: float, unit: str) -> str:
